@@ -1,0 +1,116 @@
+using SharpNas.Engine.Autograd;
+using SharpNas.Engine.Kernels;
+
+namespace SharpNas.Engine.Functional;
+
+public static partial class F
+{
+    /// <summary>
+    /// Batch normalisation of x [N, C, H, W] (or [N, C]) per channel. Training: normalise with the batch mean and
+    /// the <b>biased</b> batch variance, and update the running statistics in place with the <b>unbiased</b> one:
+    /// running = (1 − momentum)·running + momentum·batch (PyTorch's convention). Evaluation: use the running
+    /// statistics only. γ (<paramref name="weight"/>) and β (<paramref name="bias"/>) are optional (affine = false).
+    /// </summary>
+    public static Tensor BatchNorm2d(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        if (x.Rank is not (2 or 4)) throw new ArgumentException($"BatchNorm2d: input must be [N, C, H, W] or [N, C], got {x.ShapeString}");
+        int n = x.Dim(0), c = x.Dim(1), hw = x.Rank == 4 ? x.Dim(2) * x.Dim(3) : 1;
+        foreach ((Tensor? t, string what) in new[] { (weight, "weight"), (bias, "bias"), (runningMean, "running_mean"), (runningVar, "running_var") })
+            if (t is not null && !t.HasShape([c]))
+                throw new ArgumentException($"BatchNorm2d: {what} {t.ShapeString} must be [{c}] for input {x.ShapeString}");
+        Tensor y = Tensor.Empty(x.ShapeArray);
+        if (training)
+        {
+            if (n * hw <= 1) throw new ArgumentException($"BatchNorm2d: training needs more than one value per channel, input {x.ShapeString}");
+            Tensor mean = Tensor.Empty(c), invStd = Tensor.Empty(c);
+            KernelSet.Active.BatchNormTrainForward(n, c, hw, x.Span, weight is null ? default : weight.Span,
+                bias is null ? default : bias.Span, eps, y.Span, mean.Span, invStd.Span);
+            if (runningMean is not null && runningVar is not null)
+            {
+                Span<float> rm = runningMean.Span, rv = runningVar.Span, m = mean.Span, inv = invStd.Span;
+                double unbias = (double)(n * hw) / (n * hw - 1);
+                for (int ch = 0; ch < c; ch++)
+                {
+                    double varBiased = 1.0 / ((double)inv[ch] * inv[ch]) - eps;
+                    rm[ch] = (1 - momentum) * rm[ch] + momentum * m[ch];
+                    rv[ch] = (float)((1 - momentum) * rv[ch] + momentum * varBiased * unbias);
+                }
+            }
+            if (GradMode.ShouldRecord(x, weight, bias))
+                Record(y, new BatchNormTrainNode(n, c, hw, mean, invStd), x, weight, bias);
+            return y;
+        }
+
+        if (runningMean is null || runningVar is null)
+            throw new ArgumentException("BatchNorm2d: evaluation mode needs running_mean and running_var");
+        // Eval: y = x·scale + shift per channel with scale = γ/√(var+eps), shift = β − mean·scale.
+        Tensor scale = Tensor.Empty(c), shift = Tensor.Empty(c);
+        for (int ch = 0; ch < c; ch++)
+        {
+            double s = (weight?.Span[ch] ?? 1f) / Math.Sqrt(runningVar.Span[ch] + (double)eps);
+            scale.Span[ch] = (float)s;
+            shift.Span[ch] = (float)((bias?.Span[ch] ?? 0f) - runningMean.Span[ch] * s);
+        }
+        ReadOnlySpan<float> xs = x.Span;
+        Span<float> ys = y.Span;
+        for (int i = 0; i < n; i++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                int o = (i * c + ch) * hw;
+                System.Numerics.Tensors.TensorPrimitives.Multiply(xs.Slice(o, hw), scale.Span[ch], ys.Slice(o, hw));
+                System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(o, hw), shift.Span[ch], ys.Slice(o, hw));
+            }
+        if (GradMode.ShouldRecord(x, weight, bias))
+            Record(y, new BatchNormEvalNode(n, c, hw, runningMean.Clone(), runningVar.Clone(), eps), x, weight, bias);
+        return y;
+    }
+
+    /// <summary>Records a node whose optional inputs (γ, β) may be null; the node sees them at fixed positions 1, 2.</summary>
+    private static void Record(Tensor y, Node node, Tensor x, Tensor? weight, Tensor? bias) =>
+        GradMode.Record(y, node, x, weight ?? Placeholder(), bias ?? Placeholder());
+
+    /// <summary>A stand-in for an absent optional input: never requires grad.</summary>
+    private static Tensor Placeholder() => Tensor.FromArray([], 0);
+
+    private sealed class BatchNormTrainNode(int n, int c, int hw, Tensor mean, Tensor invStd) : Node
+    {
+        public override string Op => "BatchNorm2d";
+
+        public override void Backward(Tensor output, Tensor dy)
+        {
+            Tensor x = Inputs[0], w = Inputs[1], b = Inputs[2];
+            KernelSet.Active.BatchNormTrainBackward(n, c, hw, x.Span, dy.Span, w.Size == 0 ? default : w.Span, mean.Span, invStd.Span,
+                x.RequiresGrad ? x.GradSpanForAccumulation() : default,
+                w.RequiresGrad ? w.GradSpanForAccumulation() : default,
+                b.RequiresGrad ? b.GradSpanForAccumulation() : default);
+        }
+    }
+
+    private sealed class BatchNormEvalNode(int n, int c, int hw, Tensor runningMean, Tensor runningVar, float eps) : Node
+    {
+        public override string Op => "BatchNorm2d(eval)";
+
+        public override void Backward(Tensor output, Tensor dy)
+        {
+            Tensor x = Inputs[0], w = Inputs[1], b = Inputs[2];
+            ReadOnlySpan<float> xs = x.Span, d = dy.Span;
+            for (int ch = 0; ch < c; ch++)
+            {
+                double inv = 1.0 / Math.Sqrt(runningVar.Span[ch] + (double)eps), m = runningMean.Span[ch];
+                double gamma = w.Size == 0 ? 1 : w.Span[ch], sumDy = 0, sumDyXhat = 0;
+                Span<float> dx = x.RequiresGrad ? x.GradSpanForAccumulation() : default;
+                for (int i = 0; i < n; i++)
+                    for (int p = 0; p < hw; p++)
+                    {
+                        int k = (i * c + ch) * hw + p;
+                        sumDy += d[k];
+                        sumDyXhat += d[k] * (xs[k] - m) * inv;
+                        if (!dx.IsEmpty) dx[k] += (float)(d[k] * gamma * inv);
+                    }
+                if (w.RequiresGrad) w.GradSpanForAccumulation()[ch] += (float)sumDyXhat;
+                if (b.RequiresGrad) b.GradSpanForAccumulation()[ch] += (float)sumDy;
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using SharpNas.Engine.Autograd;
+using SharpNas.Engine.Kernels;
+
+namespace SharpNas.Engine.Functional;
+
+/// <summary>Hyper-parameters of a 2-D convolution. Padding is (top, left, bottom, right) so that TF-style
+/// asymmetric "same" padding is expressible; <see cref="Symmetric"/> builds the usual PyTorch form.</summary>
+public readonly record struct Conv2dOptions(int StrideH = 1, int StrideW = 1, int PadTop = 0, int PadLeft = 0,
+    int PadBottom = 0, int PadRight = 0, int DilationH = 1, int DilationW = 1, int Groups = 1)
+{
+    /// <summary>Square stride, symmetric padding (padH, padW), dilation and groups, as PyTorch's <c>nn.Conv2d</c> takes them.</summary>
+    public static Conv2dOptions Symmetric(int stride = 1, int padH = 0, int padW = 0, int dilation = 1, int groups = 1) =>
+        new(stride, stride, padH, padW, padH, padW, dilation, dilation, groups);
+}
+
+public static partial class F
+{
+    /// <summary>2-D convolution (cross-correlation, PyTorch semantics). x [N, Cin, H, W], w [Cout, Cin/groups, KH, KW],
+    /// bias [Cout] or null → [N, Cout, OH, OW].</summary>
+    public static Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, in Conv2dOptions o)
+    {
+        ConvGeometry g = ConvGeometry.Create("Conv2d", x.Shape, w.Shape, o.StrideH, o.StrideW, o.PadTop, o.PadLeft,
+            o.PadBottom, o.PadRight, o.DilationH, o.DilationW, o.Groups);
+        if (bias is not null && !bias.HasShape([g.Cout]))
+            throw new ArgumentException($"Conv2d: bias {bias.ShapeString} must be [{g.Cout}] for weight {w.ShapeString}");
+        Tensor y = Tensor.Empty(g.N, g.Cout, g.OH, g.OW);
+        KernelSet.Active.Conv2dForward(g, x.Span, w.Span, bias is null ? default : bias.Span, y.Span);
+        if (!GradMode.ShouldRecord(x, w, bias)) return y;
+        return bias is null ? GradMode.Record(y, new Conv2dNode(g), x, w) : GradMode.Record(y, new Conv2dNode(g), x, w, bias);
+    }
+
+    private sealed class Conv2dNode(ConvGeometry g) : Node
+    {
+        public override string Op => "Conv2d";
+
+        public override void Backward(Tensor output, Tensor dy)
+        {
+            Tensor x = Inputs[0], w = Inputs[1];
+            KernelSet k = KernelSet.Active;
+            if (x.RequiresGrad) k.Conv2dBackwardInput(g, dy.Span, w.Span, x.GradSpanForAccumulation());
+            if (w.RequiresGrad) k.Conv2dBackwardWeight(g, x.Span, dy.Span, w.GradSpanForAccumulation());
+            if (Inputs.Length > 2 && Inputs[2].RequiresGrad) SumPerChannel(dy.Span, g.N, g.Cout, g.OH * g.OW, Inputs[2].GradSpanForAccumulation());
+        }
+    }
+
+    /// <summary>dst[c] += Σ over n and pixels of src[n, c, p].</summary>
+    internal static void SumPerChannel(ReadOnlySpan<float> src, int n, int c, int hw, Span<float> dst)
+    {
+        for (int ch = 0; ch < c; ch++)
+        {
+            double s = 0;
+            for (int i = 0; i < n; i++) s += System.Numerics.Tensors.TensorPrimitives.Sum(src.Slice((i * c + ch) * hw, hw));
+            dst[ch] += (float)s;
+        }
+    }
+}
