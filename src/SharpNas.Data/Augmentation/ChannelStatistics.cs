@@ -38,20 +38,40 @@ public sealed record ChannelStatistics
     /// The exact per-channel mean and (population) standard deviation of a dataset's pixels in [0, 1]. A channel
     /// with zero variance gets std 1 so that normalising stays finite.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static ChannelStatistics Compute(ImageDataset dataset)
     {
         int c = dataset.Channels, plane = dataset.Height * dataset.Width;
-        var sum = new long[c];
-        var squares = new long[c];
+        // Histograms per channel (exact). Four interleaved copies, so that runs of equal neighbouring pixels do not
+        // serialise on one counter.
+        var histogram = new long[c * 1024];
+        byte[] pixels = dataset.Pixels;
         for (int i = 0; i < dataset.Count; i++)
         {
-            ReadOnlySpan<byte> image = dataset.Image(i);
             for (int ch = 0; ch < c; ch++)
             {
-                long s = 0, q = 0;
-                foreach (byte b in image.Slice(ch * plane, plane)) { s += b; q += b * b; }
-                sum[ch] += s;
-                squares[ch] += q;
+                Span<long> bins = histogram.AsSpan(ch * 1024, 1024);
+                ReadOnlySpan<byte> values = pixels.AsSpan((i * c + ch) * plane, plane);
+                int k = 0;
+                for (; k + 4 <= values.Length; k += 4)
+                {
+                    bins[values[k]]++;
+                    bins[256 + values[k + 1]]++;
+                    bins[512 + values[k + 2]]++;
+                    bins[768 + values[k + 3]]++;
+                }
+                for (; k < values.Length; k++) bins[values[k]]++;
+            }
+        }
+        var sum = new long[c];
+        var squares = new long[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            for (int v = 0; v < 1024; v++)
+            {
+                long n = histogram[ch * 1024 + v], value = v & 255;
+                sum[ch] += n * value;
+                squares[ch] += n * value * value;
             }
         }
         double count = (double)dataset.Count * plane;

@@ -125,6 +125,9 @@ public sealed class BatchLoader : IDisposable
         return _enumerator;
     }
 
+    /// <summary>Bytes the prefetch thread allocated during the last iteration (a test checks it stays 0).</summary>
+    internal long LastEpochWorkerAllocatedBytes { get; private set; }
+
     internal bool MoveNext()
     {
         if (!_active) return false;
@@ -174,6 +177,7 @@ public sealed class BatchLoader : IDisposable
         {
             _start.Wait();
             if (_disposed) return;
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
             try
             {
                 for (int b = 0; b < _batchCount; b++)
@@ -189,6 +193,7 @@ public sealed class BatchLoader : IDisposable
                 _error = ExceptionDispatchInfo.Capture(e);
                 _ready.Release();
             }
+            LastEpochWorkerAllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
             _finished.Release();
         }
     }
