@@ -1,0 +1,64 @@
+using System.Globalization;
+using Spectre.Console;
+using SharpNas.Training;
+
+namespace SharpNas.Cli.Display;
+
+/// <summary>Shows training progress: a live Spectre.Console progress bar on a terminal, plain lines otherwise.</summary>
+internal static class TrainingDisplay
+{
+    public static T Run<T>(int epochs, Func<Action<TrainingProgress>, T> body)
+    {
+        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            int lastEpoch = 0;
+            return body(p =>
+            {
+                if (p.Batch != p.Batches && p.Epoch == lastEpoch) return;
+                if (p.Batch == p.Batches) lastEpoch = p.Epoch;
+                Console.WriteLine(Line(p));
+            });
+        }
+        T result = default!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                ProgressTask task = ctx.AddTask("starting", maxValue: 1.0);
+                result = body(p =>
+                {
+                    task.Value = ((p.Epoch - 1) + (double)p.Batch / Math.Max(1, p.Batches)) / Math.Max(1, p.Epochs);
+                    task.Description = Markup.Escape(Line(p));
+                });
+                task.Value = 1.0;
+            });
+        return result;
+    }
+
+    private static string Line(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.Batches} loss {p.Loss:F4} acc {p.Accuracy:P1} {p.ImagesPerSecond:F0} img/s lr {p.LearningRate:G3} ETA {Format(p.Remaining)}");
+
+    private static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+
+    public static void Summary(RunMetrics m, string dir)
+    {
+        var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
+        Row("architecture", m.Architecture);
+        if (m.TestAccuracy is double ta) Row("test accuracy", ta.ToString("P2", CultureInfo.InvariantCulture));
+        if (m.ValidationAccuracy is double va) Row("validation accuracy", va.ToString("P2", CultureInfo.InvariantCulture));
+        Row("train loss", m.TrainLoss.ToString("F4", CultureInfo.InvariantCulture));
+        Row("parameters", m.Parameters.ToString("N0", CultureInfo.InvariantCulture));
+        Row("parameters incl. BN statistics", m.ParametersWithBnStatistics.ToString("N0", CultureInfo.InvariantCulture));
+        Row("multiply-adds", (m.Macs / 1e6).ToString("F1", CultureInfo.InvariantCulture) + " M");
+        Row("depth (conv + dense)", m.Depth.ToString(CultureInfo.InvariantCulture));
+        Row($"memory (batch {m.MemoryBatch})", (m.MemoryBytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB");
+        foreach ((string k, double v) in m.LatencyMs) Row("latency " + k.Replace('_', ' '), v.ToString("F2", CultureInfo.InvariantCulture) + " ms");
+        Row("training time", TimeSpan.FromSeconds(m.TrainSeconds).ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture));
+        Row("energy", (m.EnergyKwh * 1000).ToString("F2", CultureInfo.InvariantCulture) + " Wh");
+        Row("CO2eq", (m.Co2Kg * 1000).ToString("F2", CultureInfo.InvariantCulture) + " g");
+        AnsiConsole.Write(table);
+        Console.WriteLine($"wrote {Path.Combine(dir, "metrics.json")}, model.safetensors, arch.json");
+    }
+}

@@ -1,7 +1,0 @@
-namespace SharpNas.Tests;
-
-public sealed class SmokeTests
-{
-    [Fact]
-    public void CliReturnsZero() => Assert.Equal(0, SharpNas.Cli.Program.Main([]));
-}
