@@ -30,7 +30,7 @@ public sealed class Trainer
     private readonly string _fingerprint;
     private readonly TensorPool _pool = new();
 
-    /// <summary>Progress reports, at most a few per second, and one at each epoch end.</summary>
+    /// <summary>Progress after every training batch (displays throttle it).</summary>
     public event Action<TrainingProgress>? Progress;
 
     /// <summary>Creates a trainer. With <paramref name="checkpointPath"/> the run is checkpointed there and resumed from
@@ -88,7 +88,6 @@ public sealed class Trainer
             _model.Train();
             var epochClock = Stopwatch.StartNew();
             long epochImages = 0;
-            long lastReport = 0;
             foreach (Batch batch in loader.Epoch(epoch))
             {
                 if (batch.Number < skipBatches) continue;
@@ -110,10 +109,8 @@ public sealed class Trainer
                     optimizer.Step();
                 }
                 epochImages += n;
-                long now = Stopwatch.GetTimestamp();
-                if (Progress is not null && (Stopwatch.GetElapsedTime(lastReport, now).TotalMilliseconds > 250 || batch.Number + 1 == batches))
+                if (Progress is not null)
                 {
-                    lastReport = now;
                     double ips = epochImages / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds);
                     long remainingImages = (long)(batches - batch.Number - 1) * _options.BatchSize
                         + (long)(_options.Epochs - epoch - 1) * _data.Train.Count;
