@@ -19,6 +19,7 @@ public static partial class F
         }
         if (Tensor.ShapeSize(s, "Reshape") != x.Size)
             throw new ArgumentException($"Reshape: {x.ShapeString} has {x.Size} elements, {Tensor.Format(shape)} has {Tensor.ShapeSize(s, "Reshape")}");
+        _ = x.Span;   // throws if x's scope has ended
         var y = new Tensor(s, x.Buffer, x.Offset, x.Base ?? x);
         return GradMode.ShouldRecord(x) ? GradMode.Record(y, new ReshapeNode(), x) : y;
     }
