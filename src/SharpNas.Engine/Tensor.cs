@@ -106,7 +106,13 @@ public sealed class Tensor
     public int Rank => _shape.Length;
 
     /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
-    public int Dim(int dim) => _shape[dim < 0 ? dim + _shape.Length : dim];
+    public int Dim(int dim)
+    {
+        int d = dim < 0 ? dim + _shape.Length : dim;
+        if ((uint)d >= (uint)_shape.Length)
+            throw new ArgumentOutOfRangeException(nameof(dim), $"Tensor.Dim: dimension {dim} does not exist in a tensor of shape {ShapeString}");
+        return _shape[d];
+    }
 
     /// <summary>The elements as a span (row-major). Throws if the tensor's scope has ended (its buffer went back to
     /// the pool and may already hold another tensor's data).</summary>

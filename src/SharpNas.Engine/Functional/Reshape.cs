@@ -25,7 +25,8 @@ public static partial class F
     }
 
     /// <summary>[N, ...] → [N, rest].</summary>
-    public static Tensor Flatten(Tensor x) => Reshape(x, x.Dim(0), -1);
+    public static Tensor Flatten(Tensor x) =>
+        x.Rank == 0 ? throw new ArgumentException($"Flatten: input needs a batch dimension, got shape {x.ShapeString}") : Reshape(x, x.Dim(0), -1);
 
     private sealed class ReshapeNode : Node
     {
