@@ -71,6 +71,18 @@ public sealed class BadInputTests : IDisposable
         Rejects(() => F.ConcatChannels(T(2, 2, 4, 4), T(3, 2, 4, 4)), "ConcatChannels", "[3, 2, 4, 4]");
 
     [Fact]
+    public void ConcatChannels_after_an_input_without_channels_copies_the_others()
+    {
+        // Was all zeros: the elements per channel were derived from the first input's size, 0 here.
+        Tensor y = F.ConcatChannels(T(1, 0, 2, 2), Tensor.Full(1f, 1, 2, 2, 2));
+        Assert.Equal([1, 2, 2, 2], y.ShapeArray);
+        Assert.All(y.ToArray(), v => Assert.Equal(1f, v));
+    }
+
+    [Fact]
+    public void LogSoftmax_over_no_classes_names_the_op() => Rejects(() => F.LogSoftmax(T(2, 0)), "LogSoftmax", "[2, 0]");
+
+    [Fact]
     public void ConcatChannels_of_nothing_is_refused() => Rejects(() => F.ConcatChannels(), "ConcatChannels");
 
     [Fact]
