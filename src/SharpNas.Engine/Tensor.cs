@@ -106,20 +106,42 @@ public sealed class Tensor
     public int Rank => _shape.Length;
 
     /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
-    public int Dim(int dim) => _shape[dim < 0 ? dim + _shape.Length : dim];
+    public int Dim(int dim)
+    {
+        int d = dim < 0 ? dim + _shape.Length : dim;
+        if ((uint)d >= (uint)_shape.Length)
+            throw new ArgumentOutOfRangeException(nameof(dim), $"Tensor.Dim: dimension {dim} does not exist in a tensor of shape {ShapeString}");
+        return _shape[d];
+    }
 
-    /// <summary>The elements as a span (row-major).</summary>
+    /// <summary>The elements as a span (row-major). Throws if the tensor's scope has ended (its buffer went back to
+    /// the pool and may already hold another tensor's data).</summary>
     public Span<float> Span
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Buffer.AsSpan(Offset, Size);
+        get
+        {
+            if (IsReleased) ThrowReleased();
+            return Buffer.AsSpan(Offset, Size);
+        }
     }
+
+    /// <summary>The marker a <see cref="TensorScope"/> puts in place of the buffer it takes back (a distinct
+    /// empty array, so that genuinely empty tensors are not mistaken for released ones).</summary>
+    internal static readonly float[] ReleasedBuffer = new float[0];
+
+    /// <summary>True once the scope that owned this tensor's buffer (or its base's) has been disposed.</summary>
+    internal bool IsReleased => ReferenceEquals(Buffer, ReleasedBuffer) || (Base is not null && !ReferenceEquals(Base.Buffer, Buffer));
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowReleased() =>
+        throw new InvalidOperationException($"Tensor{ShapeString}{(Name is null ? "" : " " + Name)} was used after the TensorScope that created it was disposed; read results before the scope ends or keep the tensor with TensorScope.Keep");
 
     /// <summary>The single value of a one-element tensor.</summary>
     public float Item()
     {
         if (Size != 1) throw new InvalidOperationException($"Tensor.Item: tensor of shape {ShapeString} has {Size} elements, expected 1");
-        return Buffer[Offset];
+        return Span[0];
     }
 
     /// <summary>A copy of the elements.</summary>
@@ -141,6 +163,7 @@ public sealed class Tensor
     /// along dimension 0. Not differentiable: use it on data, not inside a graph.</summary>
     public Tensor Slice0(int start, int count)
     {
+        if (IsReleased) ThrowReleased();
         if (Rank == 0 || start < 0 || count < 0 || start + count > _shape[0])
             throw new ArgumentOutOfRangeException(nameof(start), $"Tensor.Slice0: [{start}, {start + count}) is outside dimension 0 of {ShapeString}");
         int inner = _shape[0] == 0 ? 0 : Size / _shape[0];
@@ -150,7 +173,11 @@ public sealed class Tensor
     }
 
     /// <summary>A view on the same data that is not part of any graph and does not require grad.</summary>
-    public Tensor Detach() => new(_shape, Buffer, Offset, Base ?? this) { Name = Name };
+    public Tensor Detach()
+    {
+        if (IsReleased) ThrowReleased();
+        return new(_shape, Buffer, Offset, Base ?? this) { Name = Name };
+    }
 
     /// <summary>A new tensor (own buffer) holding a copy of the data, outside any graph.</summary>
     public Tensor Clone()

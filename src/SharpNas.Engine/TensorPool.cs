@@ -80,7 +80,7 @@ public sealed class TensorScope : IDisposable
         foreach (Tensor t in _tracked)
         {
             Pool.Return(t.Buffer);
-            t.Buffer = [];
+            t.Buffer = Tensor.ReleasedBuffer;
             t.GradFn = null;
             t.Grad = null;
         }

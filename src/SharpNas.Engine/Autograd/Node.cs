@@ -67,21 +67,19 @@ internal static class Backprop
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException($"Backward: {root} does not require grad (no parameter or input on its path requires grad, or it was computed under NoGrad)");
-        if (gradient is null)
-        {
-            if (root.Size != 1)
-                throw new InvalidOperationException($"Backward: {root} is not a scalar; pass the upstream gradient");
-            Span<float> g = root.GradSpanForAccumulation();
-            g[0] += 1f;
-        }
-        else
-        {
-            if (!gradient.HasShape(root.Shape))
-                throw new ArgumentException($"Backward: gradient {gradient.ShapeString} does not match {root}");
-            root.AccumulateGrad(gradient.Span);
-        }
+        if (gradient is null && root.Size != 1)
+            throw new InvalidOperationException($"Backward: {root} is not a scalar; pass the upstream gradient");
+        if (gradient is not null && !gradient.HasShape(root.Shape))
+            throw new ArgumentException($"Backward: gradient {gradient.ShapeString} does not match {root}");
 
+        // Gradients of intermediate tensors left over from an earlier pass through this graph (a second Backward,
+        // or another loss sharing these tensors) must not be sent down again: only leaves accumulate across passes.
         List<Tensor> order = TopologicalOrder(root);
+        foreach (Tensor t in order) t.Grad = null;
+
+        if (gradient is null) root.GradSpanForAccumulation()[0] += 1f;
+        else root.AccumulateGrad(gradient.Span);
+
         for (int i = order.Count - 1; i >= 0; i--)
         {
             Tensor t = order[i];

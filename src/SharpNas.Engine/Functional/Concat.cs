@@ -10,7 +10,9 @@ public static partial class F
         if (xs.Length == 0) throw new ArgumentException("ConcatChannels: no inputs");
         Tensor first = xs[0];
         if (first.Rank < 2) throw new ArgumentException($"ConcatChannels: inputs need a channel dimension, got {first.ShapeString}");
-        int n = first.Dim(0), inner = first.Rank == 2 ? 1 : first.Size / Math.Max(1, n * first.Dim(1)), c = 0;
+        // Elements per channel from the spatial sizes (not Size / (N·C), which is 0 when the first input has no channels).
+        int n = first.Dim(0), inner = 1, c = 0;
+        for (int d = 2; d < first.Rank; d++) inner *= first.Dim(d);
         foreach (Tensor x in xs)
         {
             bool same = x.Rank == first.Rank && x.Dim(0) == n;

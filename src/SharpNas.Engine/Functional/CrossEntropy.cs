@@ -10,6 +10,7 @@ public static partial class F
     {
         if (x.Rank != 2) throw new ArgumentException($"LogSoftmax: input must be [B, C], got {x.ShapeString}");
         int b = x.Dim(0), c = x.Dim(1);
+        if (c == 0) throw new ArgumentException($"LogSoftmax: input {x.ShapeString} has no classes");
         Tensor y = Tensor.Empty(b, c);
         for (int i = 0; i < b; i++) LogSoftmaxRow(x.Span.Slice(i * c, c), y.Span.Slice(i * c, c));
         return GradMode.ShouldRecord(x) ? GradMode.Record(y, new LogSoftmaxNode(), x) : y;

@@ -19,12 +19,14 @@ public static partial class F
         }
         if (Tensor.ShapeSize(s, "Reshape") != x.Size)
             throw new ArgumentException($"Reshape: {x.ShapeString} has {x.Size} elements, {Tensor.Format(shape)} has {Tensor.ShapeSize(s, "Reshape")}");
+        _ = x.Span;   // throws if x's scope has ended
         var y = new Tensor(s, x.Buffer, x.Offset, x.Base ?? x);
         return GradMode.ShouldRecord(x) ? GradMode.Record(y, new ReshapeNode(), x) : y;
     }
 
     /// <summary>[N, ...] → [N, rest].</summary>
-    public static Tensor Flatten(Tensor x) => Reshape(x, x.Dim(0), -1);
+    public static Tensor Flatten(Tensor x) =>
+        x.Rank == 0 ? throw new ArgumentException($"Flatten: input needs a batch dimension, got shape {x.ShapeString}") : Reshape(x, x.Dim(0), -1);
 
     private sealed class ReshapeNode : Node
     {

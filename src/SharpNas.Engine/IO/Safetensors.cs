@@ -80,8 +80,8 @@ public static class Safetensors
         JsonObject header;
         try
         {
-            header = JsonNode.Parse(bytes.Slice(8, (int)headerLen).ToArray())?.AsObject()
-                ?? throw new InvalidDataException($"{source}: empty safetensors header");
+            header = JsonNode.Parse(bytes.Slice(8, (int)headerLen).ToArray()) as JsonObject
+                ?? throw new InvalidDataException($"{source}: safetensors header must be a JSON object");
         }
         catch (JsonException e) { throw new InvalidDataException($"{source}: safetensors header is not valid JSON ({e.Message})"); }
         ReadOnlySpan<byte> data = bytes[(8 + (int)headerLen)..];
@@ -92,7 +92,9 @@ public static class Safetensors
         {
             if (name == "__metadata__")
             {
-                if (node is JsonObject meta) foreach ((string k, JsonNode? v) in meta) metadata[k] = v?.GetValue<string>() ?? "";
+                if (node is not JsonObject meta || meta.Any(kv => kv.Value is not JsonValue v || v.GetValueKind() != JsonValueKind.String))
+                    throw new InvalidDataException($"{source}: __metadata__ must map names to strings");
+                foreach ((string k, JsonNode? v) in meta) metadata[k] = v!.GetValue<string>();
                 continue;
             }
             try
@@ -101,16 +103,18 @@ public static class Safetensors
                 string dtype = o["dtype"]!.GetValue<string>();
                 int[] shape = o["shape"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
                 var offs = o["data_offsets"]!.AsArray();
+                if (offs.Count != 2) throw new FormatException("data_offsets must hold [begin, end]");
                 entries.Add((name, dtype, shape, offs[0]!.GetValue<long>(), offs[1]!.GetValue<long>()));
             }
             catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)
             {
-                throw new InvalidDataException($"{source}: header entry \"{name}\" needs dtype, shape and data_offsets");
+                throw new InvalidDataException($"{source}: header entry \"{name}\" needs dtype (a string), shape (a list of integers) and data_offsets ([begin, end])");
             }
         }
         foreach (var (name, dtype, shape, begin, end) in entries.OrderBy(e => e.Begin))
         {
-            int size = Tensor.ShapeSize(shape, $"{source}: {name}");
+            if (shape.Any(d => d < 0)) throw new InvalidDataException($"{source}: tensor \"{name}\" has a negative dimension in shape {Tensor.Format(shape)}");
+            int size = Tensor.ShapeSize(shape, $"{source}: tensor \"{name}\"");
             int width = dtype switch { "F32" or "I32" => 4, "F64" or "I64" => 8, "F16" or "BF16" => 2,
                 _ => throw new InvalidDataException($"{source}: tensor \"{name}\" has dtype {dtype}; supported: F32, F64, F16, BF16, I64, I32") };
             if (begin < 0 || end > data.Length || end - begin != (long)size * width)
