@@ -29,6 +29,7 @@ public sealed class Trainer
     private readonly string? _checkpointPath;
     private readonly string _fingerprint;
     private readonly TensorPool _pool = new();
+    private readonly IReadOnlyDictionary<string, Tensor>? _initialWeights;
 
     /// <summary>Progress after every training batch (displays throttle it).</summary>
     public event Action<TrainingProgress>? Progress;
@@ -36,8 +37,10 @@ public sealed class Trainer
     /// <summary>Creates a trainer. With <paramref name="checkpointPath"/> the run is checkpointed there and resumed from
     /// it when it exists; <paramref name="fingerprint"/> identifies the run (architecture, options, data) so a
     /// checkpoint of another run is refused.</summary>
-    public Trainer(Module<Tensor, Tensor> model, TrainingData data, TrainerOptions options, string? checkpointPath = null, string fingerprint = "")
+    public Trainer(Module<Tensor, Tensor> model, TrainingData data, TrainerOptions options, string? checkpointPath = null, string fingerprint = "",
+        IReadOnlyDictionary<string, Tensor>? initialWeights = null)
     {
+        _initialWeights = initialWeights;
         options.Validate();
         if (data.Train.Count == 0) throw new ArgumentException($"training set {data.Train.Name} is empty");
         _model = model;
@@ -65,7 +68,11 @@ public sealed class Trainer
             previousSeconds = cp.ElapsedSeconds;
             resumed = true;
         }
-        else _model.Initialize(rng.Derive("init"));
+        else
+        {
+            _model.Initialize(rng.Derive("init"));
+            if (_initialWeights is not null) CopyWeights(_model, _initialWeights);
+        }
 
         var wall = Stopwatch.StartNew();
         using var loader = new BatchLoader(_data.Train, new BatchLoaderOptions
@@ -139,6 +146,21 @@ public sealed class Trainer
         Evaluation? finalTest = last.TestAccuracy is double ta ? new Evaluation(last.TestLoss!.Value, ta, _data.Test!.Count) : null;
         if (finalTest is null && testLoader is not null) finalTest = Evaluate(_model, testLoader, input);
         return new TrainingResult(history, finalVal, finalTest, TimeSpan.FromSeconds(secondsBeforeRun + wall.Elapsed.TotalSeconds), resumed);
+    }
+
+    /// <summary>Copies the given tensors over the model's tensors of the same name (weight transfer); every name must
+    /// exist in the model with the same shape.</summary>
+    public static void CopyWeights(Module model, IReadOnlyDictionary<string, Tensor> weights)
+    {
+        var own = model.StateDict().ToDictionary(t => t.Name, t => t.Tensor);
+        var problems = new List<string>();
+        foreach ((string name, Tensor source) in weights)
+        {
+            if (!own.TryGetValue(name, out Tensor? target)) problems.Add($"{name} is not in the model");
+            else if (!target.HasShape(source.Shape)) problems.Add($"{name}: given {source.ShapeString}, model has {target.ShapeString}");
+        }
+        if (problems.Count > 0) throw new InvalidDataException("initial weights do not fit the model: " + string.Join("; ", problems));
+        foreach ((string name, Tensor source) in weights) own[name].CopyFrom(source);
     }
 
     private void SaveCheckpoint(Optimizer optimizer, int epoch, int batchesDone, double lossSum, long correct, long seen,

@@ -63,7 +63,8 @@ public static class TrainingRun
 {
     /// <summary>Runs (or resumes, or reads back) the training of <paramref name="architecture"/> in <paramref name="outDir"/>.</summary>
     public static RunMetrics Execute(IArchitecture architecture, TrainingData data, string dataName, TrainerOptions options, string outDir,
-        CostSettings costs, Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+        CostSettings costs, Action<TrainingProgress>? progress = null, CancellationToken cancel = default,
+        IReadOnlyDictionary<string, Tensor>? initialWeights = null)
     {
         Directory.CreateDirectory(outDir);
         string fingerprint = Fingerprint(architecture, dataName, options);
@@ -77,7 +78,7 @@ public static class TrainingRun
         WriteAtomically(Path.Combine(outDir, "arch.json"), architecture.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
         Module<Tensor, Tensor> model = architecture.Build(data.Input);
-        var trainer = new Trainer(model, data, options, Path.Combine(outDir, Checkpoint.FileName), fingerprint);
+        var trainer = new Trainer(model, data, options, Path.Combine(outDir, Checkpoint.FileName), fingerprint, initialWeights);
         if (progress is not null) trainer.Progress += progress;
         TrainingResult result = trainer.Run(cancel);
 

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharpNas.Training;
+
+namespace SharpNas.Search.Evaluators;
+
+/// <summary>What an evaluator is asked to do: score one architecture, keeping its files in <see cref="ArtifactDir"/>.</summary>
+public sealed record TrialRequest(string Key, string Role, IArchitecture Architecture, string ArtifactDir, int Epochs, bool ScoreStages = false,
+    string? TransferFrom = null);
+
+/// <summary>The metrics of an evaluated architecture, as stored in the trial table (snake_case JSON).</summary>
+public sealed record TrialMetrics
+{
+    public double? ValidationAccuracy { get; init; }
+    public double? TestAccuracy { get; init; }
+    public long Parameters { get; init; }
+    public long ParametersWithBnStatistics { get; init; }
+    public long Macs { get; init; }
+    public int Depth { get; init; }
+    public long MemoryBytes { get; init; }
+    public double? LatencyMs { get; init; }
+    public double TrainSeconds { get; init; }
+    public double EnergyKwh { get; init; }
+    public double Co2Kg { get; init; }
+    public int Epochs { get; init; }
+    /// <summary>Mean feature importance of each stage (stage-wise search only).</summary>
+    public IReadOnlyList<double>? StageScores { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>The JSON form stored with the trial.</summary>
+    public JsonObject ToJson() => JsonSerializer.SerializeToNode(this, Json)!.AsObject();
+
+    /// <summary>Reads the stored JSON form.</summary>
+    public static TrialMetrics FromJson(JsonObject o) => o.Deserialize<TrialMetrics>(Json)!;
+}
+
+/// <summary>Turns an architecture into metrics: by training it, fine-tuning it, predicting, or looking it up.</summary>
+public interface IEvaluator
+{
+    /// <summary>Evaluates; resumable: a second call on the same artifact folder continues an interrupted evaluation.</summary>
+    TrialMetrics Evaluate(TrialRequest request, CancellationToken cancel);
+}

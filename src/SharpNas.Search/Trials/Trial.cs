@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+
+namespace SharpNas.Search.Trials;
+
+/// <summary>Where a trial is in its life.</summary>
+public enum TrialStatus
+{
+    /// <summary>Waiting to be evaluated.</summary>
+    Queued,
+    /// <summary>Being evaluated (its artifact folder may hold a checkpoint).</summary>
+    Running,
+    /// <summary>Evaluated; metrics are stored.</summary>
+    Completed,
+    /// <summary>Evaluation failed; the error is stored.</summary>
+    Failed,
+    /// <summary>Stopped early as not promising.</summary>
+    Pruned,
+}
+
+/// <summary>
+/// One architecture evaluation of a search: identified by a <see cref="Key"/> that the strategy derives from its
+/// position in the search (e.g. <c>iter2/temporary</c>), so that a resumed search finds the trials it already ran.
+/// </summary>
+public sealed record Trial
+{
+    /// <summary>Row id in the store.</summary>
+    public long Id { get; init; }
+    /// <summary>The strategy's stable name for this trial.</summary>
+    public required string Key { get; init; }
+    /// <summary>Why the strategy runs it (e.g. initial, temporary, candidate, final, baseline, sample).</summary>
+    public required string Role { get; init; }
+    /// <summary>The architecture (arch.json form).</summary>
+    public required JsonObject Genotype { get; init; }
+    /// <summary>The training configuration.</summary>
+    public JsonObject Config { get; init; } = [];
+    /// <summary>Status.</summary>
+    public TrialStatus Status { get; init; } = TrialStatus.Queued;
+    /// <summary>Metrics once completed (accuracies, cost, stage scores, …).</summary>
+    public JsonObject? Metrics { get; init; }
+    /// <summary>Folder of checkpoints, weights and metrics files.</summary>
+    public string? ArtifactDir { get; init; }
+    /// <summary>Times the evaluation was started.</summary>
+    public int Attempts { get; init; }
+    /// <summary>Error of the last failed attempt.</summary>
+    public string? Error { get; init; }
+    /// <summary>When it was created / last changed (UTC).</summary>
+    public DateTime CreatedUtc { get; init; }
+    /// <inheritdoc cref="CreatedUtc"/>
+    public DateTime UpdatedUtc { get; init; }
+}

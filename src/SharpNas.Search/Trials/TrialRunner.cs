@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using SharpNas.Search.Evaluators;
+using SharpNas.Training;
+
+namespace SharpNas.Search.Trials;
+
+/// <summary>
+/// Runs trials durably: a trial already completed in the store is answered from the store without evaluating
+/// again; otherwise it is marked running, evaluated (resuming from its artifact folder's checkpoint if a previous
+/// process was killed), and completed in the store before the call returns.
+/// </summary>
+public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string runDir)
+{
+    /// <summary>Called when a trial starts evaluating (not for trials answered from the store).</summary>
+    public event Action<Trial>? Started;
+    /// <summary>Called when a trial has metrics (also for trials answered from the store: <c>fromStore</c> true).</summary>
+    public event Action<Trial, TrialMetrics, bool>? Finished;
+
+    /// <summary>The store.</summary>
+    public ITrialStore Store => store;
+
+    /// <summary>Trials evaluated by this process (not answered from the store).</summary>
+    public int Evaluated { get; private set; }
+
+    /// <summary>Evaluates (or recalls) the trial <paramref name="key"/>.</summary>
+    public TrialMetrics Run(string key, string role, IArchitecture architecture, int epochs, bool scoreStages = false,
+        string? transferFrom = null, CancellationToken cancel = default)
+    {
+        var config = new JsonObject { ["epochs"] = epochs, ["score_stages"] = scoreStages, ["transfer_from"] = transferFrom };
+        Trial trial = store.GetOrAdd(key, role, architecture.ToJson(), config);
+        if (trial.Genotype.ToJsonString() != architecture.ToJson().ToJsonString())
+            throw new InvalidDataException($"trial {key} in the store has architecture {trial.Genotype.ToJsonString()}, the search now asks for {architecture.ToJson().ToJsonString()}: the run folder belongs to another search");
+        if (trial.Status == TrialStatus.Completed && trial.Metrics is not null)
+        {
+            TrialMetrics stored = TrialMetrics.FromJson(trial.Metrics);
+            Finished?.Invoke(trial, stored, true);
+            return stored;
+        }
+        string dir = Path.Combine(runDir, "trials", key.Replace('/', '-'));
+        trial = store.Start(key, Path.GetRelativePath(runDir, dir));
+        Started?.Invoke(trial);
+        TrialMetrics metrics;
+        try
+        {
+            metrics = evaluator.Evaluate(new TrialRequest(key, role, architecture, dir, epochs, scoreStages, transferFrom), cancel);
+        }
+        catch (OperationCanceledException) { throw; }   // stays "running": the next run resumes it from its checkpoint
+        catch (Exception e)
+        {
+            store.Fail(key, e.Message);
+            throw;
+        }
+        trial = store.Complete(key, metrics.ToJson());
+        Evaluated++;
+        Finished?.Invoke(trial, metrics, false);
+        return metrics;
+    }
+}
