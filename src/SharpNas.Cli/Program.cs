@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("SharpNas: efficient neural architecture search for image classification")
         {
             TrainCommand.Create(),
+            new Command("search", "run an architecture search") { SearchStageWiseCommand.Create() },
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

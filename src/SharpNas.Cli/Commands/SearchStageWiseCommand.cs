@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Globalization;
+using SharpNas.Cli.Display;
+using SharpNas.Data;
+using SharpNas.Engine.Models;
+using SharpNas.Search.Evaluators;
+using SharpNas.Search.Spaces.StageWise;
+using SharpNas.Search.Strategies.StageWise;
+using SharpNas.Search.Trials;
+using SharpNas.Training;
+
+namespace SharpNas.Cli.Commands;
+
+/// <summary><c>sharpnas search stagewise</c>: Stage-wise NAS (grow each stage by the importance of its features).</summary>
+internal static class SearchStageWiseCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "dataset spec (builtin, cifar10:DIR, …)", DefaultValueFactory = _ => "builtin" };
+        var module = new Option<string>("--module") { Description = "module kind: residual", DefaultValueFactory = _ => "residual" };
+        var criterion = new Option<string>("--criterion") { Description = "stage importance: pls, inffs, ilfs", DefaultValueFactory = _ => "pls" };
+        var iterations = new Option<int>("--iterations") { Description = "grow-and-retrain iterations", DefaultValueFactory = _ => 2 };
+        var growth = new Option<int?>("--growth") { Description = "modules added when a stage grows (paper: 2 residual, 1 cell)" };
+        var initDepth = new Option<int>("--init-depth") { Description = "initial modules per stage", DefaultValueFactory = _ => 1 };
+        var width = new Option<int>("--width") { Description = "filters of the first stage (doubled per stage)", DefaultValueFactory = _ => 16 };
+        var epochs = new Option<int>("--epochs") { Description = "training epochs of every searched network", DefaultValueFactory = _ => 2 };
+        var finalEpochs = new Option<int>("--final-epochs") { Description = "epochs to train the best candidate further (0 = skip)", DefaultValueFactory = _ => 0 };
+        var transfer = new Option<string?>("--transfer-from") { Description = "pre-trained deeper network (model.safetensors) whose blocks initialise candidates" };
+        var finetune = new Option<int?>("--finetune-epochs") { Description = "epochs of fine-tuning when transferring weights (default: --epochs)" };
+        var baselines = new Option<bool>("--baselines") { Description = "also train uniform-depth networks of similar size", DefaultValueFactory = _ => true };
+        var stop = new Option<bool>("--stop-on-convergence") { Description = "stop when no stage grows" };
+        var valSize = new Option<string>("--val-size") { Description = "validation images carved from the training set", DefaultValueFactory = _ => "0.1" };
+        var trainSubset = new Option<int>("--train-subset") { Description = "use only this many training images (0 = all)", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => 0.1 };
+        var seed = new Option<ulong>("--seed") { Description = "the run's seed", DefaultValueFactory = _ => 0UL };
+        var threads = new Option<int?>("--threads") { Description = "worker threads" };
+        var outDir = new Option<string?>("--out") { Description = "run folder (default runs/stagewise-sSEED); rerunning resumes" };
+        var cmd = new Command("stagewise", "Stage-wise NAS: grow the depth of each stage by the importance of its features")
+        {
+            data, module, criterion, iterations, growth, initDepth, width, epochs, finalEpochs, transfer, finetune, baselines, stop,
+            valSize, trainSubset, batch, lr, seed, threads, outDir,
+        };
+        cmd.SetAction(p => CommandRunner.Run(cancel =>
+        {
+            ThreadSettings.Apply(p.GetValue(threads));
+            if (p.GetValue(module) != "residual")
+                throw new ArgumentException($"--module {p.GetValue(module)}: this version searches residual modules; expected residual");
+            IStageScorer scorer = StageScorers.Create(p.GetValue(criterion)!, p.GetValue(seed));
+            ulong runSeed = p.GetValue(seed);
+            DataSpec spec = DataSpec.Parse(p.GetValue(data)!);
+            DatasetPair pair = spec.Load();
+            ImageDataset train = pair.Train;
+            if (p.GetValue(trainSubset) is int subset and > 0 && subset < train.Count)
+                train = new ValidationSplit(ValidationSize.FromCount(train.Count - subset), runSeed).Apply(train).Train;
+            DatasetSplit split = new ValidationSplit(ValidationSize.Parse(p.GetValue(valSize)!), runSeed).Apply(train);
+            var trainingData = new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test);
+            string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"stagewise-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
+            Directory.CreateDirectory(dir);
+            string? transferFrom = p.GetValue(transfer);
+            int epochCount = transferFrom is not null ? p.GetValue(finetune) ?? p.GetValue(epochs) : p.GetValue(epochs);
+            var trainerOptions = new TrainerOptions { Epochs = epochCount, BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr), Seed = runSeed, EvaluateTestEveryEpoch = false };
+            var options = new StageWiseOptions
+            {
+                Initial = new StageGenotype(StageModule.Basic, Enumerable.Repeat(p.GetValue(initDepth), 3).ToArray(), p.GetValue(width), ShortcutKind.ZeroPad),
+                Growth = p.GetValue(growth) ?? 2,
+                Iterations = p.GetValue(iterations),
+                StopOnConvergence = p.GetValue(stop),
+                Epochs = epochCount,
+                TransferFrom = transferFrom,
+            };
+            options.Validate();
+
+            var display = new SearchDisplay();
+            var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 3, LatencyBatches = [1] }, scorer);
+            evaluator.Progress += (_, progress) => display.Training(progress);
+            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            var runner = new TrialRunner(store, evaluator, dir);
+            runner.Started += t => display.TrialStarted(t.Key, t.Genotype["depths"]!.ToJsonString());
+            runner.Finished += (t, m, fromStore) => display.TrialFinished(t.Key, m, fromStore);
+            var run = new StageWiseRun(options, runner, dir) { Baselines = p.GetValue(baselines), FinalEpochs = p.GetValue(finalEpochs) };
+            run.Log += display.Line;
+
+            display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {pair.Test.Count:N0} test), criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.Growth}, {epochCount} epochs per network → {dir}");
+            var started = DateTime.UtcNow;
+            StageWiseReport report = display.Run(() => run.Run(pair.Test.Labels, pair.Test.ClassCount, cancel));
+            report.Write(dir, $"Stage-wise NAS on {spec} ({p.GetValue(criterion)})");
+            SearchDisplay.Table(StageWiseReport.Columns, report.Rows.Select(StageWiseReport.Cells));
+            if (report.EnsembleAccuracy is double e)
+                Console.WriteLine($"ensemble of candidates: test accuracy {e:P2} with {report.EnsembleParameters:N0} parameters");
+            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, trials.db ({(DateTime.UtcNow - started).TotalSeconds:F0} s this run)");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}

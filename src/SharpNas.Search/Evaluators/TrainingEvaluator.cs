@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+using SharpNas.Data;
+using SharpNas.Engine;
+using SharpNas.Engine.Autograd;
+using SharpNas.Engine.IO;
+using SharpNas.Engine.Modules;
+using SharpNas.Search.Spaces.StageWise;
+using SharpNas.Training;
+
+namespace SharpNas.Search.Evaluators;
+
+/// <summary>
+/// Evaluates an architecture by training it (from scratch, or fine-tuning weights transferred from a donor) with
+/// <see cref="TrainingRun"/> in the trial's folder — so an interrupted trial resumes from its checkpoint — then
+/// records the test-set class probabilities (for ensembles) and, when asked, the stage scores.
+/// </summary>
+public sealed class TrainingEvaluator(TrainingData data, string dataName, TrainerOptions options, CostSettings costs, IStageScorer? scorer) : IEvaluator
+{
+    /// <summary>File of a trial's test-set softmax outputs (float32, N × classes).</summary>
+    public const string TestProbabilitiesFile = "test-probs.bin";
+
+    /// <summary>Training progress of the trial being evaluated.</summary>
+    public event Action<TrialRequest, TrainingProgress>? Progress;
+
+    /// <inheritdoc/>
+    public TrialMetrics Evaluate(TrialRequest request, CancellationToken cancel)
+    {
+        IReadOnlyDictionary<string, Tensor>? transfer = request.TransferFrom is null ? null
+            : WeightTransfer.FromDonor(request.TransferFrom, request.Architecture as StageGenotype
+                ?? throw new ArgumentException("--transfer-from works with staged (residual) networks only"));
+        RunMetrics run = TrainingRun.Execute(request.Architecture, data, dataName, options with { Epochs = request.Epochs }, request.ArtifactDir,
+            costs, p => Progress?.Invoke(request, p), cancel, transfer);
+
+        Module<Tensor, Tensor> model = request.Architecture.Build(data.Input);
+        model.LoadStateDict(Safetensors.Load(Path.Combine(request.ArtifactDir, "model.safetensors")).ByName);
+        model.Eval();
+        ChannelStatistics normalization = ChannelStatistics.Compute(data.Train);
+        string probs = Path.Combine(request.ArtifactDir, TestProbabilitiesFile);
+        if (data.Test is { Count: > 0 } test && !File.Exists(probs))
+        {
+            File.WriteAllBytes(probs + ".tmp", TestProbabilities(model, test, normalization));
+            File.Move(probs + ".tmp", probs, overwrite: true);
+        }
+        double[]? scores = request.ScoreStages
+            ? (scorer ?? throw new InvalidOperationException("stage scores requested but no stage scorer given")).Score(model, data.Train, normalization)
+            : null;
+        return new TrialMetrics
+        {
+            ValidationAccuracy = run.ValidationAccuracy,
+            TestAccuracy = run.TestAccuracy,
+            Parameters = run.Parameters,
+            ParametersWithBnStatistics = run.ParametersWithBnStatistics,
+            Macs = run.Macs,
+            Depth = run.Depth,
+            MemoryBytes = run.MemoryBytes,
+            LatencyMs = run.LatencyMs.TryGetValue("batch_1", out double l) ? l : null,
+            TrainSeconds = run.TrainSeconds,
+            EnergyKwh = run.EnergyKwh,
+            Co2Kg = run.Co2Kg,
+            Epochs = request.Epochs,
+            StageScores = scores,
+        };
+    }
+
+    /// <summary>Softmax outputs of <paramref name="model"/> on every image of <paramref name="images"/>, as raw float32 bytes.</summary>
+    private static byte[] TestProbabilities(Module<Tensor, Tensor> model, ImageDataset images, ChannelStatistics normalization)
+    {
+        var output = new float[images.Count * images.ClassCount];
+        using var loader = BatchLoader.ForEvaluation(images, 256, normalization);
+        var pool = new TensorPool();
+        int row = 0;
+        using (GradMode.NoGrad())
+            foreach (Batch b in loader.Evaluation())
+            {
+                using TensorScope step = pool.BeginStep();
+                Tensor logits = model.Forward(Tensor.FromArray(b.Images, b.Count, images.Channels, images.Height, images.Width));
+                int c = images.ClassCount;
+                for (int i = 0; i < b.Count; i++, row++)
+                {
+                    Span<float> dst = output.AsSpan(row * c, c);
+                    System.Numerics.Tensors.TensorPrimitives.SoftMax(logits.Span.Slice(i * c, c), dst);
+                }
+            }
+        return MemoryMarshal.AsBytes(output.AsSpan()).ToArray();
+    }
+}
