@@ -9,7 +9,8 @@ public readonly record struct LstmOutput(Tensor Output, LstmState Last);
 /// <summary>
 /// PyTorch's one-layer, unidirectional, time-major <c>nn.LSTM</c>: parameters <c>weight_ih_l0</c> [4H, in],
 /// <c>weight_hh_l0</c> [4H, H], <c>bias_ih_l0</c>, <c>bias_hh_l0</c> [4H] (gate order i, f, g, o), initialised
-/// U(±1/√H). <see cref="Forward(Tensor, LstmState)"/> runs input [T, B, in] from (h0, c0) [1, B, H] each.
+/// U(±1/√H). <see cref="Forward(Tensor, LstmState)"/> runs input [T, B, in] from (h0, c0) [1, B, H] each, one fused
+/// cell step (<see cref="F.LstmCellFused"/>) per time step.
 /// </summary>
 public sealed class Lstm : Module<Tensor, LstmState, LstmOutput>
 {
@@ -60,7 +61,7 @@ public sealed class Lstm : Module<Tensor, LstmState, LstmOutput>
         for (int t = 0; t < steps; t++)
         {
             Tensor x = F.Reshape(F.Narrow(input, 0, t, 1), batch, InputSize);
-            (h, c) = F.LstmCell(x, h, c, WeightIh, WeightHh, BiasIh, BiasHh);
+            (h, c) = F.LstmCellFused(x, h, c, WeightIh, WeightHh, BiasIh, BiasHh);
             outputs[t] = h;
         }
         return new LstmOutput(F.Stack(outputs), new LstmState(F.Reshape(h, stateShape), F.Reshape(c, stateShape)));

@@ -9,7 +9,8 @@ public readonly record struct LstmState(Tensor H, Tensor C);
 /// <summary>
 /// PyTorch's <c>nn.LSTMCell</c>: parameters <c>weight_ih</c> [4H, in], <c>weight_hh</c> [4H, H], <c>bias_ih</c>,
 /// <c>bias_hh</c> [4H] (gate rows in the order i, f, g, o), all initialised U(±1/√H) as PyTorch does.
-/// <see cref="Forward(Tensor, LstmState)"/> maps x [B, in] and the state ([B, H] each) to the next state.
+/// <see cref="Forward(Tensor, LstmState)"/> maps x [B, in] and the state ([B, H] each) to the next state, with the
+/// fused cell op (<see cref="F.LstmCellFused"/>, tested equal to the composite <see cref="F.LstmCell"/>).
 /// </summary>
 public sealed class LstmCell : Module<Tensor, LstmState, LstmState>
 {
@@ -49,7 +50,7 @@ public sealed class LstmCell : Module<Tensor, LstmState, LstmState>
     /// <summary>One step: x [B, in], state ([B, H], [B, H]) → next state.</summary>
     public override LstmState Forward(Tensor x, LstmState state)
     {
-        (Tensor h, Tensor c) = F.LstmCell(x, state.H, state.C, WeightIh, WeightHh, BiasIh, BiasHh);
+        (Tensor h, Tensor c) = F.LstmCellFused(x, state.H, state.C, WeightIh, WeightHh, BiasIh, BiasHh);
         return new LstmState(h, c);
     }
 
