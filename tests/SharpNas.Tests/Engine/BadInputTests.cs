@@ -20,7 +20,7 @@ public sealed class BadInputTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Runs <paramref name="act"/>, asserts a clear exception and that its message mentions every fragment.</summary>
-    private static Exception Rejects(Action act, params string[] mentions)
+    internal static Exception Rejects(Action act, params string[] mentions)
     {
         Exception? e = Record.Exception(act);
         Assert.NotNull(e);

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using SharpNas.Engine;
+using SharpNas.Engine.Functional;
+using SharpNas.Engine.Modules;
 using SharpNas.Engine.Optim;
 using Xunit.Abstractions;
 
@@ -21,6 +23,16 @@ public sealed class SearchReferenceTests(ITestOutputHelper output)
         "adam_step" => fx => AdamSteps(fx, decoupled: false),
         "adamw_step" => fx => AdamSteps(fx, decoupled: true),
         "lr_schedule" => LrSchedules,
+        "sigmoid" => fx => Pointwise(fx, F.Sigmoid),
+        "tanh" => fx => Pointwise(fx, F.Tanh),
+        "elu" => fx => Pointwise(fx, x => F.Elu(x, (float)fx.Double("alpha"))),
+        "selu" => fx => Pointwise(fx, F.Selu),
+        "silu" => fx => Pointwise(fx, F.Silu),
+        "crelu" => fx => Pointwise(fx, F.CRelu),
+        "softmax" => fx => Pointwise(fx, F.Softmax),
+        "embedding" => EmbeddingLookup,
+        "lstm" => LstmSequence,
+        "nas_controller" => ControllerStep,
         _ => null,
     };
 
@@ -121,5 +133,120 @@ public sealed class SearchReferenceTests(ITestOutputHelper output)
         long[] epochs = fx.LoadInt64("epoch");
         return schedules.ToDictionary(s => s.Key,
             s => Tensor.FromValues(epochs.Select(e => (float)s.Value.At((int)e, baseLr)).ToArray(), epochs.Length));
+    }
+
+    /// <summary>A one-input op: its output, and the input's gradient under the saved upstream gradient.</summary>
+    private static Dictionary<string, Tensor> Pointwise(FixtureCase fx, Func<Tensor, Tensor> op)
+    {
+        Tensor x = fx.Load("input");
+        x.RequiresGrad = true;
+        Tensor y = op(x);
+        y.Backward(fx.Load("grad_output"));
+        return new() { ["output"] = y, ["grad_input"] = x.Grad! };
+    }
+
+    /// <summary>Lookup of int64 indices of any shape, and the accumulated gradient of the table.</summary>
+    private static Dictionary<string, Tensor> EmbeddingLookup(FixtureCase fx)
+    {
+        Assert.True(fx.Params.GetProperty("padding_idx").ValueKind == JsonValueKind.Null);
+        Assert.True(fx.Params.GetProperty("max_norm").ValueKind == JsonValueKind.Null);
+        Assert.False(fx.Bool("scale_grad_by_freq"));
+        var table = new Embedding(fx.Int("num_embeddings"), fx.Int("embedding_dim"));
+        table.Weight.CopyFrom(fx.Load("weight"));
+        Tensor y = table.Forward(fx.LoadInt64("indices"), fx.EntryOf("indices").Shape);
+        y.Backward(fx.Load("grad_output"));
+        return new() { ["output"] = y, ["grad_weight"] = table.Weight.Grad! };
+    }
+
+    /// <summary>A one-layer LSTM over the sequence from (h0, c0), with upstream gradients on output, h_n and c_n.</summary>
+    private static Dictionary<string, Tensor> LstmSequence(FixtureCase fx)
+    {
+        Assert.Equal(1, fx.Int("num_layers"));
+        Assert.False(fx.Bool("batch_first"));
+        Assert.True(fx.Bool("bias"));
+        var lstm = new Lstm(fx.Int("input_size"), fx.Int("hidden_size"));
+        lstm.LoadStateDict(lstm.StateDict().ToDictionary(p => p.Name, p => fx.Load(p.Name)));
+        Tensor input = fx.Load("input"), h0 = fx.Load("h0"), c0 = fx.Load("c0");
+        foreach (Tensor t in new[] { input, h0, c0 }) t.RequiresGrad = true;
+
+        LstmOutput result = lstm.Forward(input, new LstmState(h0, c0));
+        // L = Σ grad_output ⊙ output + Σ grad_h_n ⊙ h_n + Σ grad_c_n ⊙ c_n, so one backward feeds all three.
+        Tensor loss = F.Add(F.Add(F.Sum(F.Mul(result.Output, fx.Load("grad_output"))), F.Sum(F.Mul(result.Last.H, fx.Load("grad_h_n")))),
+            F.Sum(F.Mul(result.Last.C, fx.Load("grad_c_n"))));
+        loss.Backward();
+
+        var r = new Dictionary<string, Tensor>
+        {
+            ["output"] = result.Output, ["h_n"] = result.Last.H, ["c_n"] = result.Last.C,
+            ["grad_input"] = input.Grad!, ["grad_h0"] = h0.Grad!, ["grad_c0"] = c0.Grad!,
+        };
+        foreach ((string name, Tensor p) in lstm.NamedParameters()) r["grad_" + name] = p.Grad!;
+        return r;
+    }
+
+    /// <summary>The tiny REINFORCE controller of the case: parameters named as in PyTorch's state dict.</summary>
+    private sealed class TinyController : Module
+    {
+        public Tensor StartInput { get; }
+        public Embedding Actions { get; }
+        public LstmCell Cell { get; }
+        public Linear Head { get; }
+
+        public TinyController(int numActions, int embeddingDim, int hidden)
+        {
+            StartInput = RegisterParameter("g_emb", Tensor.Zeros(1, embeddingDim));
+            Actions = RegisterModule("embedding", new Embedding(numActions, embeddingDim));
+            Cell = RegisterModule("lstm_cell", new LstmCell(embeddingDim, hidden));
+            Head = RegisterModule("head", new Linear(hidden, numActions));
+        }
+
+        /// <summary>Log-probabilities [steps, V] of each decision, feeding back the given actions.</summary>
+        public Tensor LogProbs(long[] actions)
+        {
+            LstmState state = new(Tensor.Zeros(1, Cell.HiddenSize), Tensor.Zeros(1, Cell.HiddenSize));
+            Tensor x = StartInput;
+            var steps = new Tensor[actions.Length];
+            for (int t = 0; t < actions.Length; t++)
+            {
+                state = Cell.Forward(x, state);
+                steps[t] = F.LogSoftmax(Head.Forward(state.H));
+                x = Actions.Forward([actions[t]]);
+            }
+            return F.Reshape(F.Stack(steps), actions.Length, -1);
+        }
+    }
+
+    /// <summary>One REINFORCE loss with entropy bonus on a given action sequence, and the gradients of all parameters.</summary>
+    private static Dictionary<string, Tensor> ControllerStep(FixtureCase fx)
+    {
+        Assert.Equal("zeros", fx.Params.GetProperty("initial_state").GetString());
+        Assert.Equal("g_emb", fx.Params.GetProperty("first_input").GetString());
+        int v = fx.Int("num_actions");
+        var controller = new TinyController(v, fx.Int("embedding_dim"), fx.Int("hidden_size"));
+        string[] order = fx.Params.GetProperty("parameter_order").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.Equal(order, controller.NamedParameters().Select(p => p.Name));
+        controller.LoadStateDict(order.ToDictionary(n => n, fx.Load));
+
+        long[] actions = fx.LoadInt64("actions");
+        Assert.Equal(fx.Int("num_steps"), actions.Length);
+        float advantage = fx.Load("advantage").Item();
+        Tensor logProbs = controller.LogProbs(actions);
+
+        // Σ_t log p(actions[t]) as a masked sum; entropy Σ_t −Σ_k p_tk·log p_tk, differentiated through both factors.
+        // p = softmax(log p) equals exp(log p) here, and the two give the same gradient with respect to the logits
+        // (they differ only along the all-ones direction, which log-softmax's backward removes).
+        Tensor chosen = Tensor.Zeros(actions.Length, v);
+        for (int t = 0; t < actions.Length; t++) chosen.Span[t * v + (int)actions[t]] = 1f;
+        Tensor sumLogProb = F.Sum(F.Mul(logProbs, chosen));
+        Tensor sumEntropy = F.Scale(F.Sum(F.Mul(F.Softmax(logProbs), logProbs)), -1f);
+        Tensor loss = F.Sub(F.Scale(sumLogProb, -advantage), F.Scale(sumEntropy, (float)fx.Double("entropy_coef")));
+        loss.Backward();
+
+        var r = new Dictionary<string, Tensor>
+        {
+            ["log_probs"] = logProbs, ["sum_log_prob"] = sumLogProb, ["sum_entropy"] = sumEntropy, ["loss"] = loss,
+        };
+        foreach ((string name, Tensor p) in controller.NamedParameters()) r["grad_" + name] = p.Grad!;
+        return r;
     }
 }
