@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using SharpNas.Engine.Parallel;
 
@@ -221,10 +222,10 @@ internal static unsafe class SgemmDriver<TKernel> where TKernel : struct, ISgemm
                     TKernel.Tile(kc, ap, bp, edge, TKernel.NR, accumulate: false);
                     for (int r = 0; r < mr; r++)
                     {
-                        float* src = edge + r * TKernel.NR;
-                        float* dst = cp + (nint)r * ldc;
-                        if (accumulate) for (int j = 0; j < nr; j++) dst[j] += src[j];
-                        else for (int j = 0; j < nr; j++) dst[j] = src[j];
+                        var src = new ReadOnlySpan<float>(edge + r * TKernel.NR, nr);
+                        var dst = new Span<float>(cp + (nint)r * ldc, nr);
+                        if (accumulate) TensorPrimitives.Add(dst, src, dst);
+                        else src.CopyTo(dst);
                     }
                 }
             }
@@ -233,99 +234,27 @@ internal static unsafe class SgemmDriver<TKernel> where TKernel : struct, ISgemm
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels: panel q holds, for each p, the MR values
     /// op(A)[ic + q·MR + r, pc + p] at <c>dst[q·MR·kc + p·MR + r]</c>; rows past mc are zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(in SgemmArgs g, int ic, int mc, int pc, int kc, float* dst)
     {
-        int MR = TKernel.MR;
-        for (int ir = 0; ir < mc; ir += MR)
+        for (int ir = 0; ir < mc; ir += TKernel.MR)
         {
-            int mr = Math.Min(MR, mc - ir);
+            int mr = Math.Min(TKernel.MR, mc - ir);
             float* panel = dst + (nint)ir * kc;
-            if (g.TransA)
-            {
-                // op(A) row i is column i of the stored matrix: MR consecutive floats per p.
-                float* src = g.A + (nint)pc * g.Lda + ic + ir;
-                if (mr == MR)
-                {
-                    for (int p = 0; p < kc; p++)
-                        Unsafe.CopyBlockUnaligned(panel + (nint)p * MR, src + (nint)p * g.Lda, (uint)(TKernel.MR * sizeof(float)));
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++)
-                    {
-                        float* d = panel + (nint)p * MR;
-                        float* s = src + (nint)p * g.Lda;
-                        int r = 0;
-                        for (; r < mr; r++) d[r] = s[r];
-                        for (; r < MR; r++) d[r] = 0;
-                    }
-                }
-            }
-            else
-            {
-                // Stored rows are op(A) rows: read each along p, write with stride MR.
-                for (int r = 0; r < mr; r++)
-                {
-                    float* s = g.A + (nint)(ic + ir + r) * g.Lda + pc;
-                    float* d = panel + r;
-                    for (int p = 0; p < kc; p++) d[(nint)p * MR] = s[p];
-                }
-                for (int r = mr; r < MR; r++)
-                {
-                    float* d = panel + r;
-                    for (int p = 0; p < kc; p++) d[(nint)p * MR] = 0;
-                }
-            }
+            if (g.TransA) SgemmPacking.Gather(g.A + (nint)pc * g.Lda + ic + ir, g.Lda, mr, TKernel.MR, kc, panel);
+            else SgemmPacking.Transpose(g.A + (nint)(ic + ir) * g.Lda + pc, g.Lda, mr, TKernel.MR, kc, panel);
         }
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-column panels: panel q holds, for each p, the NR values
     /// op(B)[pc + p, jc + q·NR + j] at <c>dst[q·NR·kc + p·NR + j]</c>; columns past nc are zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(in SgemmArgs g, int pc, int kc, int jc, int nc, float* dst)
     {
-        int NR = TKernel.NR;
-        for (int jr = 0; jr < nc; jr += NR)
+        for (int jr = 0; jr < nc; jr += TKernel.NR)
         {
-            int nr = Math.Min(NR, nc - jr);
+            int nr = Math.Min(TKernel.NR, nc - jr);
             float* panel = dst + (nint)jr * kc;
-            if (!g.TransB)
-            {
-                // Stored rows are op(B) rows: NR consecutive floats per p.
-                float* src = g.B + (nint)pc * g.Ldb + jc + jr;
-                if (nr == NR)
-                {
-                    for (int p = 0; p < kc; p++)
-                        Unsafe.CopyBlockUnaligned(panel + (nint)p * NR, src + (nint)p * g.Ldb, (uint)(TKernel.NR * sizeof(float)));
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++)
-                    {
-                        float* d = panel + (nint)p * NR;
-                        float* s = src + (nint)p * g.Ldb;
-                        int j = 0;
-                        for (; j < nr; j++) d[j] = s[j];
-                        for (; j < NR; j++) d[j] = 0;
-                    }
-                }
-            }
-            else
-            {
-                // op(B) column j is stored row j: read each along p, write with stride NR.
-                for (int j = 0; j < nr; j++)
-                {
-                    float* s = g.B + (nint)(jc + jr + j) * g.Ldb + pc;
-                    float* d = panel + j;
-                    for (int p = 0; p < kc; p++) d[(nint)p * NR] = s[p];
-                }
-                for (int j = nr; j < NR; j++)
-                {
-                    float* d = panel + j;
-                    for (int p = 0; p < kc; p++) d[(nint)p * NR] = 0;
-                }
-            }
+            if (g.TransB) SgemmPacking.Transpose(g.B + (nint)(jc + jr) * g.Ldb + pc, g.Ldb, nr, TKernel.NR, kc, panel);
+            else SgemmPacking.Gather(g.B + (nint)pc * g.Ldb + jc + jr, g.Ldb, nr, TKernel.NR, kc, panel);
         }
     }
 
