@@ -10,7 +10,9 @@ namespace SharpNas.Bench;
 public static class Program
 {
     private const string Usage = "usage: SharpNas.Bench gemm|train-step|infer [options]\n"
-        + "  gemm --size N [--m M --n N --k K] [--transa] [--transb] [--threads T] [--reps R]";
+        + "  gemm --size N [--m M --n N --k K] [--transa] [--transb] [--threads T] [--reps R]\n"
+        + "  train-step --model resnet20|resnet56 [--batch 128] [--threads T] [--steps N] [--warmup W]\n"
+        + "  infer --model resnet20|resnet56 [--batch 256] [--threads T] [--steps N] [--warmup W]";
 
     public static int Main(string[] args)
     {
@@ -25,6 +27,8 @@ public static class Program
             return args[0] switch
             {
                 "gemm" => GemmBench.Run(options),
+                "train-step" => ModelBench.TrainStep(options),
+                "infer" => ModelBench.Infer(options),
                 _ => Fail($"unknown command '{args[0]}'"),
             };
         }
@@ -62,6 +66,10 @@ internal sealed class BenchOptions
     }
 
     public bool Flag(string name) => _values.ContainsKey(name);
+
+    public string Text(string name, string fallback) =>
+        !_values.TryGetValue(name, out string? text) ? fallback
+        : text ?? throw new ArgumentException($"--{name} needs a value");
 
     public int Int(string name, int fallback)
     {
