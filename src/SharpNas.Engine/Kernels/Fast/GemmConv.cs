@@ -25,9 +25,7 @@ internal static unsafe class GemmConv
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
         WeightGradientReduction reduction, SimdLevel level)
     {
-        int items = g.N * g.Groups;
-        reduction.Begin(items);
-        pool.Run(items, new BackwardWeightJob(g, x, dy, dw, pool, scratch, reduction, level));
+        pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, pool, scratch, reduction, level));
     }
 
     /// <summary>Writes the K × P column matrix of one sample-group <paramref name="xg"/> ([Cin/groups, H, W]).</summary>
@@ -154,44 +152,48 @@ internal static unsafe class GemmConv
             float* cols = pointwise ? null : scratch.Floats(participant, KernelSlot.Columns, (nint)k * p);
             float* partial = scratch.Floats(participant, KernelSlot.WeightPartial, size);
             new Span<float>(partial, size).Clear();
-            for (int item = begin; item < end; item++)
+            try
             {
-                int n = item / g.Groups, gi = item % g.Groups;
-                float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
-                float* dyg = dy + ((nint)n * g.Cout + gi * coutG) * p;
-                if (!pointwise) Im2Col(g, xg, cols);
-                Sgemm.Multiply(false, true, coutG, k, p, dyg, p, pointwise ? xg : cols, p, partial + (nint)gi * coutG * k, k, true, pool, level);
+                for (int item = begin; item < end; item++)
+                {
+                    int n = item / g.Groups, gi = item % g.Groups;
+                    float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
+                    float* dyg = dy + ((nint)n * g.Cout + gi * coutG) * p;
+                    if (!pointwise) Im2Col(g, xg, cols);
+                    Sgemm.Multiply(false, true, coutG, k, p, dyg, p, pointwise ? xg : cols, p, partial + (nint)gi * coutG * k, k, true, pool, level);
+                }
             }
-            reduction.Finish(participant, end - begin, scratch, dw, size, level);
+            finally
+            {
+                // Counted even when an item failed, so the reduction is left clean for the next call.
+                reduction.Finish(participant, end - begin, g.N * g.Groups, scratch, dw, size, level);
+            }
         }
     }
 }
 
 /// <summary>
 /// Sums the per-participant weight-gradient partials of one backward-weight call into dW, in participant order,
-/// once every work item is done: the participant that completes the last items does the sum, inside the pool
-/// operation, so no other call can reuse the scratch in between.
+/// once every work item is done: the participant that completes the last items does the sum and resets the state,
+/// all inside the one pool operation (the pool serialises operations), so no other call sees it half-done.
 /// </summary>
 internal sealed unsafe class WeightGradientReduction(int participants)
 {
     private readonly int[] _used = new int[participants];
-    private int _remaining;
+    private int _done;
 
-    /// <summary>Arms the reduction for a call of <paramref name="items"/> work items.</summary>
-    public void Begin(int items)
-    {
-        Array.Clear(_used);
-        Volatile.Write(ref _remaining, items);
-    }
-
-    /// <summary>Marks <paramref name="participant"/>'s partial as holding <paramref name="items"/> items; the last
-    /// participant to finish adds every partial into <paramref name="dw"/>.</summary>
-    public void Finish(int participant, int items, KernelScratch scratch, float* dw, int size, SimdLevel level)
+    /// <summary>Marks <paramref name="participant"/>'s partial as holding <paramref name="items"/> of the call's
+    /// <paramref name="total"/> items; the participant that completes the total adds every partial into <paramref name="dw"/>.</summary>
+    public void Finish(int participant, int items, int total, KernelScratch scratch, float* dw, int size, SimdLevel level)
     {
         Volatile.Write(ref _used[participant], 1);
-        if (Interlocked.Add(ref _remaining, -items) != 0) return;
+        if (Interlocked.Add(ref _done, items) != total) return;
         for (int q = 0; q < _used.Length; q++)
-            if (Volatile.Read(ref _used[q]) != 0)
-                SimdLoops.Add(dw, scratch.Floats(q, KernelSlot.WeightPartial, size), size, level);
+        {
+            if (Volatile.Read(ref _used[q]) == 0) continue;
+            SimdLoops.Add(dw, scratch.Floats(q, KernelSlot.WeightPartial, size), size, level);
+            _used[q] = 0;
+        }
+        Volatile.Write(ref _done, 0);
     }
 }
