@@ -36,7 +36,7 @@ public abstract class KernelSet
     {
         string? choice = Environment.GetEnvironmentVariable("SHARPNAS_KERNELS");
         if (string.Equals(choice, "reference", StringComparison.OrdinalIgnoreCase)) return Reference;
-        return FastKernelFactory.Create() ?? Reference;
+        return Fast.FastKernelFactory.Create() ?? Reference;
     }
 
     /// <summary>y = conv(x, w) + bias (bias may be empty).</summary>
@@ -68,11 +68,4 @@ public abstract class KernelSet
     /// <summary>C (m×n) = op(A)·op(B), or += when <paramref name="accumulate"/>; row-major with leading dimensions.</summary>
     public abstract void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,
         ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate);
-}
-
-/// <summary>Creates the fastest kernel set this CPU supports, or null to use the reference kernels.
-/// Filled in by the fast-kernels work; the engine falls back to the reference set until then.</summary>
-internal static partial class FastKernelFactory
-{
-    public static KernelSet? Create() => null;
 }

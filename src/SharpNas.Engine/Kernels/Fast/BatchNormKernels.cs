@@ -1,0 +1,79 @@
+// Training-mode batch norm over [N, C, HW], one channel per work item (each channel's statistics are summed in
+// sample order in float64 from float32 vector partial sums, so results do not depend on the thread count).
+// Saved for backward: mean[c] and invStd[c] = 1/√(biased var + eps).
+using SharpNas.Engine.Parallel;
+
+namespace SharpNas.Engine.Kernels.Fast;
+
+internal static unsafe class BatchNormKernels
+{
+    public static void TrainForward(int n, int c, int hw, float* x, float* gamma, float* beta, float eps, float* y, float* mean, float* invStd,
+        WorkerPool pool, SimdLevel level) =>
+        pool.Run(c, new ForwardJob(n, c, hw, x, gamma, beta, eps, y, mean, invStd, level));
+
+    public static void TrainBackward(int n, int c, int hw, float* x, float* dy, float* gamma, float* mean, float* invStd,
+        float* dx, float* dgamma, float* dbeta, WorkerPool pool, SimdLevel level) =>
+        pool.Run(c, new BackwardJob(n, c, hw, x, dy, gamma, mean, invStd, dx, dgamma, dbeta, level));
+
+    private readonly struct ForwardJob(int n, int c, int hw, float* x, float* gamma, float* beta, float eps, float* y, float* mean, float* invStd,
+        SimdLevel level) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            double count = (double)n * hw;
+            for (int ch = begin; ch < end; ch++)
+            {
+                double sum = 0;
+                for (int i = 0; i < n; i++) sum += SimdLoops.Sum(x + ((nint)i * c + ch) * hw, hw, level);
+                double m = sum / count;
+                float mf = (float)m;
+                double sq = 0;
+                for (int i = 0; i < n; i++) sq += SimdLoops.SumSquaredDeviations(x + ((nint)i * c + ch) * hw, mf, hw, level);
+                // Deviations are taken from the float mean m̃: Σ(x−m)² = Σ(x−m̃)² − count·(m−m̃)².
+                sq = Math.Max(0, sq - count * (m - mf) * (m - mf));
+                double inv = 1.0 / Math.Sqrt(sq / count + eps);   // biased variance normalises, as PyTorch does
+                mean[ch] = (float)m;
+                invStd[ch] = (float)inv;
+                double scale = (gamma is null ? 1.0 : gamma[ch]) * inv;
+                double shift = (beta is null ? 0.0 : beta[ch]) - m * scale;
+                for (int i = 0; i < n; i++)
+                {
+                    nint o = ((nint)i * c + ch) * hw;
+                    SimdLoops.ScaleShift(y + o, x + o, (float)scale, (float)shift, hw, level);
+                }
+            }
+        }
+    }
+
+    private readonly struct BackwardJob(int n, int c, int hw, float* x, float* dy, float* gamma, float* mean, float* invStd,
+        float* dx, float* dgamma, float* dbeta, SimdLevel level) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            double count = (double)n * hw;
+            for (int ch = begin; ch < end; ch++)
+            {
+                float m = mean[ch];
+                double inv = invStd[ch], sumDy = 0, sumDyXc = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    nint o = ((nint)i * c + ch) * hw;
+                    sumDy += SimdLoops.Sum(dy + o, hw, level);
+                    sumDyXc += SimdLoops.DotCentered(dy + o, x + o, m, hw, level);
+                }
+                double sumDyXhat = sumDyXc * inv;
+                if (dgamma is not null) dgamma[ch] += (float)sumDyXhat;
+                if (dbeta is not null) dbeta[ch] += (float)sumDy;
+                if (dx is null) continue;
+                // dx = γ·inv/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) = k1·dy + k2·(x − mean) + k3
+                double gm = gamma is null ? 1.0 : gamma[ch];
+                double k1 = gm * inv, k2 = -gm * inv * inv * sumDyXhat / count, k3 = -gm * inv * sumDy / count;
+                for (int i = 0; i < n; i++)
+                {
+                    nint o = ((nint)i * c + ch) * hw;
+                    SimdLoops.BatchNormInputGradient(dx + o, dy + o, x + o, m, (float)k1, (float)k2, (float)k3, hw, level);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+// Direct depthwise convolution (groups == Cin, Cout = multiplier·Cin): output channel co reads input channel
+// co / multiplier. Each input plane is padded once (PlaneGeometry) and every window tap becomes one contiguous
+// vector loop, so the kernels run at vector speed even on 8×8 planes where im2col + GEMM would be mostly overhead.
+//   x [N, Cin, H, W]   w [Cout, 1, KH, KW]   y, dy [N, Cout, OH, OW]
+using SharpNas.Engine.Parallel;
+
+namespace SharpNas.Engine.Kernels.Fast;
+
+internal static unsafe class DepthwiseConv
+{
+    /// <summary>y = depthwise conv(x, w) + bias (bias may be null). Parallel over (sample, input channel) planes.</summary>
+    public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.N * g.Cin, new ForwardJob(g, x, w, bias, y, scratch, level));
+
+    /// <summary>dx += ∂/∂x. Parallel over (sample, input channel) planes: each writes only its own dx plane.</summary>
+    public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.N * g.Cin, new BackwardInputJob(g, dy, w, dx, scratch, level));
+
+    /// <summary>dw += ∂/∂w. Parallel over input channels; each sums its taps over the batch in float64, in sample
+    /// order, so the result does not depend on the thread count.</summary>
+    public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.Cin, new BackwardWeightJob(g, x, dy, dw, scratch, level));
+
+    private readonly struct ForwardJob(ConvGeometry g, float* x, float* w, float* bias, float* y, KernelScratch scratch, SimdLevel level) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            var pg = PlaneGeometry.Of(g);
+            int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
+            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : 1);
+            int* offsets = stackalloc int[taps];
+            pg.TapOffsets(offsets);
+            for (int item = begin; item < end; item++)
+            {
+                int n = item / g.Cin, ci = item % g.Cin;
+                pg.Pad(x + (nint)item * inPlane, xp, 0f);
+                for (int j = 0; j < mult; j++)
+                {
+                    int co = ci * mult + j;
+                    float b = bias is null ? 0f : bias[co];
+                    float* wt = w + (nint)co * taps;
+                    float* yo = y + ((nint)n * g.Cout + co) * outPlane;
+                    if (pg.SingleRun)
+                    {
+                        SimdLoops.MultiTap<MultiplyAddTap>(run, xp, pg.RunLength, offsets, wt, taps, b, level);
+                        pg.FromRun(run, yo);
+                    }
+                    else
+                    {
+                        for (int oh = 0; oh < g.OH; oh++)
+                            SimdLoops.MultiTap<MultiplyAddTap>(yo + oh * g.OW, xp + pg.RunStart(oh), g.OW, offsets, wt, taps, b, level);
+                    }
+                }
+            }
+        }
+    }
+
+    private readonly struct BackwardInputJob(ConvGeometry g, float* dy, float* w, float* dx, KernelScratch scratch, SimdLevel level) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            var pg = PlaneGeometry.Of(g);
+            int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            float* dxp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
+            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : 1);
+            int* offsets = stackalloc int[taps];
+            pg.TapOffsets(offsets);
+            for (int item = begin; item < end; item++)
+            {
+                int n = item / g.Cin, ci = item % g.Cin;
+                new Span<float>(dxp, pg.PaddedSize).Clear();
+                for (int j = 0; j < mult; j++)
+                {
+                    int co = ci * mult + j;
+                    float* wt = w + (nint)co * taps;
+                    float* d = dy + ((nint)n * g.Cout + co) * outPlane;
+                    if (pg.SingleRun)
+                    {
+                        pg.ToRun(d, run, null);
+                        for (int t = 0; t < taps; t++) SimdLoops.Axpy(dxp + offsets[t], run, wt[t], pg.RunLength, level);
+                    }
+                    else
+                    {
+                        for (int oh = 0; oh < g.OH; oh++)
+                            for (int t = 0; t < taps; t++)
+                                SimdLoops.Axpy(dxp + pg.RunStart(oh) + offsets[t], d + oh * g.OW, wt[t], g.OW, level);
+                    }
+                }
+                pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
+            }
+        }
+    }
+
+    private readonly struct BackwardWeightJob(ConvGeometry g, float* x, float* dy, float* dw, KernelScratch scratch, SimdLevel level) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            var pg = PlaneGeometry.Of(g);
+            int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
+            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : 1);
+            double* acc = scratch.Doubles(participant, KernelSlot.Accumulators, (nint)mult * taps);
+            int* offsets = stackalloc int[taps];
+            pg.TapOffsets(offsets);
+            for (int ci = begin; ci < end; ci++)
+            {
+                new Span<double>(acc, mult * taps).Clear();
+                for (int n = 0; n < g.N; n++)
+                {
+                    pg.Pad(x + ((nint)n * g.Cin + ci) * inPlane, xp, 0f);
+                    for (int j = 0; j < mult; j++)
+                    {
+                        int co = ci * mult + j;
+                        float* d = dy + ((nint)n * g.Cout + co) * outPlane;
+                        double* a = acc + j * taps;
+                        if (pg.SingleRun)
+                        {
+                            pg.ToRun(d, run, null);
+                            for (int t = 0; t < taps; t++) a[t] += SimdLoops.Dot(run, xp + offsets[t], pg.RunLength, level);
+                        }
+                        else
+                        {
+                            for (int t = 0; t < taps; t++)
+                            {
+                                float s = 0;
+                                for (int oh = 0; oh < g.OH; oh++) s += SimdLoops.Dot(d + oh * g.OW, xp + pg.RunStart(oh) + offsets[t], g.OW, level);
+                                a[t] += s;
+                            }
+                        }
+                    }
+                }
+                for (int j = 0; j < mult; j++)
+                {
+                    float* dwc = dw + (nint)(ci * mult + j) * taps;
+                    for (int t = 0; t < taps; t++) dwc[t] += (float)acc[j * taps + t];
+                }
+            }
+        }
+    }
+}

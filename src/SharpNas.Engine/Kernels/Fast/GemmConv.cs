@@ -1,0 +1,199 @@
+// Convolution as matrix products, one (sample, group) at a time:
+//   forward          Y[n,g]  (CoutG × P)  = W[g] (CoutG × K) · cols(X[n,g]) (K × P)
+//   backward input   dcols   (K × P)      = W[g]ᵀ · dY[n,g];  dX[n,g] += col2im(dcols)
+//   backward weight  dW[g]   (CoutG × K) += dY[n,g] · cols(X[n,g])ᵀ
+// with K = Cin/groups·KH·KW and P = OH·OW. A 1×1, stride-1, unpadded conv uses X[n,g] itself as cols (no im2col).
+// Work items (sample, group) are split over the pool's participants; each runs its GEMMs single-threaded with its
+// own im2col buffer. Weight gradients go to one partial per participant, added into dW in participant order by
+// whichever participant finishes last, so dW depends only on the thread count, never on timing.
+using SharpNas.Engine.Parallel;
+
+namespace SharpNas.Engine.Kernels.Fast;
+
+internal static unsafe class GemmConv
+{
+    /// <summary>True when the conv is a plain matrix product per sample (1×1 kernel, stride 1, no padding).</summary>
+    public static bool IsPointwise(in ConvGeometry g) =>
+        g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;
+
+    public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.N * g.Groups, new ForwardJob(g, x, w, bias, y, pool, scratch, level));
+
+    public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.N * g.Groups, new BackwardInputJob(g, dy, w, dx, pool, scratch, level));
+
+    public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
+        WeightGradientReduction reduction, SimdLevel level)
+    {
+        pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, pool, scratch, reduction, level));
+    }
+
+    /// <summary>Writes the K × P column matrix of one sample-group <paramref name="xg"/> ([Cin/groups, H, W]).</summary>
+    public static void Im2Col(in ConvGeometry g, float* xg, float* cols)
+    {
+        int p = g.OH * g.OW;
+        for (int c = 0; c < g.CinPerGroup; c++)
+        for (int kh = 0; kh < g.KH; kh++)
+        for (int kw = 0; kw < g.KW; kw++)
+        {
+            float* dst = cols + (nint)((c * g.KH + kh) * g.KW + kw) * p;
+            ColumnRange(g, kw, out int iw0, out int lo, out int hi);
+            for (int oh = 0; oh < g.OH; oh++)
+            {
+                float* d = dst + oh * g.OW;
+                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                if ((uint)ih >= (uint)g.H || lo >= hi)
+                {
+                    new Span<float>(d, g.OW).Clear();
+                    continue;
+                }
+                float* s = xg + ((nint)c * g.H + ih) * g.W + iw0;
+                if (lo > 0) new Span<float>(d, lo).Clear();
+                if (g.StrideW == 1) Buffer.MemoryCopy(s + lo, d + lo, (long)(hi - lo) * sizeof(float), (long)(hi - lo) * sizeof(float));
+                else for (int ow = lo; ow < hi; ow++) d[ow] = s[ow * g.StrideW];
+                if (hi < g.OW) new Span<float>(d + hi, g.OW - hi).Clear();
+            }
+        }
+    }
+
+    /// <summary>dxg ([Cin/groups, H, W]) += the image of the K × P column matrix (the adjoint of <see cref="Im2Col"/>).</summary>
+    public static void Col2ImAdd(in ConvGeometry g, float* cols, float* dxg, SimdLevel level)
+    {
+        int p = g.OH * g.OW;
+        for (int c = 0; c < g.CinPerGroup; c++)
+        for (int kh = 0; kh < g.KH; kh++)
+        for (int kw = 0; kw < g.KW; kw++)
+        {
+            float* src = cols + (nint)((c * g.KH + kh) * g.KW + kw) * p;
+            ColumnRange(g, kw, out int iw0, out int lo, out int hi);
+            if (lo >= hi) continue;
+            for (int oh = 0; oh < g.OH; oh++)
+            {
+                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                if ((uint)ih >= (uint)g.H) continue;
+                float* s = src + oh * g.OW;
+                float* d = dxg + ((nint)c * g.H + ih) * g.W + iw0;
+                if (g.StrideW == 1) SimdLoops.Add(d + lo, s + lo, hi - lo, level);
+                else for (int ow = lo; ow < hi; ow++) d[ow * g.StrideW] += s[ow];
+            }
+        }
+    }
+
+    /// <summary>For kernel column kw: input column of output 0 (iw0, may be negative) and the outputs [lo, hi) whose
+    /// input column lies inside the image.</summary>
+    private static void ColumnRange(in ConvGeometry g, int kw, out int iw0, out int lo, out int hi)
+    {
+        iw0 = kw * g.DilationW - g.PadLeft;
+        lo = iw0 >= 0 ? 0 : Math.Min(g.OW, (-iw0 + g.StrideW - 1) / g.StrideW);
+        hi = g.W - 1 - iw0 < 0 ? 0 : Math.Min(g.OW, (g.W - 1 - iw0) / g.StrideW + 1);
+    }
+
+    private readonly struct ForwardJob(ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level)
+        : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            int p = g.OH * g.OW, k = g.CinPerGroup * g.KH * g.KW, coutG = g.CoutPerGroup;
+            bool pointwise = IsPointwise(g);
+            float* cols = pointwise ? null : scratch.Floats(participant, KernelSlot.Columns, (nint)k * p);
+            for (int item = begin; item < end; item++)
+            {
+                int n = item / g.Groups, gi = item % g.Groups;
+                float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
+                float* yg = y + ((nint)n * g.Cout + gi * coutG) * p;
+                if (!pointwise) Im2Col(g, xg, cols);
+                // Runs inline on this participant: the pool does not nest.
+                Sgemm.Multiply(false, false, coutG, p, k, w + (nint)gi * coutG * k, k, pointwise ? xg : cols, p, yg, p, false, pool, level);
+                if (bias is not null)
+                    for (int co = 0; co < coutG; co++)
+                    {
+                        float b = bias[gi * coutG + co];
+                        float* row = yg + (nint)co * p;
+                        SimdLoops.ScaleShift(row, row, 1f, b, p, level);
+                    }
+            }
+        }
+    }
+
+    private readonly struct BackwardInputJob(ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level)
+        : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            int p = g.OH * g.OW, k = g.CinPerGroup * g.KH * g.KW, coutG = g.CoutPerGroup;
+            bool pointwise = IsPointwise(g);
+            float* cols = pointwise ? null : scratch.Floats(participant, KernelSlot.Columns, (nint)k * p);
+            for (int item = begin; item < end; item++)
+            {
+                int n = item / g.Groups, gi = item % g.Groups;
+                float* dxg = dx + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
+                float* dyg = dy + ((nint)n * g.Cout + gi * coutG) * p;
+                float* wg = w + (nint)gi * coutG * k;
+                if (pointwise)
+                {
+                    Sgemm.Multiply(true, false, k, p, coutG, wg, k, dyg, p, dxg, p, true, pool, level);
+                }
+                else
+                {
+                    Sgemm.Multiply(true, false, k, p, coutG, wg, k, dyg, p, cols, p, false, pool, level);
+                    Col2ImAdd(g, cols, dxg, level);
+                }
+            }
+        }
+    }
+
+    private readonly struct BackwardWeightJob(ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
+        WeightGradientReduction reduction, SimdLevel level) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            int p = g.OH * g.OW, k = g.CinPerGroup * g.KH * g.KW, coutG = g.CoutPerGroup, size = g.Cout * k;
+            bool pointwise = IsPointwise(g);
+            float* cols = pointwise ? null : scratch.Floats(participant, KernelSlot.Columns, (nint)k * p);
+            float* partial = scratch.Floats(participant, KernelSlot.WeightPartial, size);
+            new Span<float>(partial, size).Clear();
+            try
+            {
+                for (int item = begin; item < end; item++)
+                {
+                    int n = item / g.Groups, gi = item % g.Groups;
+                    float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
+                    float* dyg = dy + ((nint)n * g.Cout + gi * coutG) * p;
+                    if (!pointwise) Im2Col(g, xg, cols);
+                    Sgemm.Multiply(false, true, coutG, k, p, dyg, p, pointwise ? xg : cols, p, partial + (nint)gi * coutG * k, k, true, pool, level);
+                }
+            }
+            finally
+            {
+                // Counted even when an item failed, so the reduction is left clean for the next call.
+                reduction.Finish(participant, end - begin, g.N * g.Groups, scratch, dw, size, level);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Sums the per-participant weight-gradient partials of one backward-weight call into dW, in participant order,
+/// once every work item is done: the participant that completes the last items does the sum and resets the state,
+/// all inside the one pool operation (the pool serialises operations), so no other call sees it half-done.
+/// </summary>
+internal sealed unsafe class WeightGradientReduction(int participants)
+{
+    private readonly int[] _used = new int[participants];
+    private int _done;
+
+    /// <summary>Marks <paramref name="participant"/>'s partial as holding <paramref name="items"/> of the call's
+    /// <paramref name="total"/> items; the participant that completes the total adds every partial into <paramref name="dw"/>.</summary>
+    public void Finish(int participant, int items, int total, KernelScratch scratch, float* dw, int size, SimdLevel level)
+    {
+        Volatile.Write(ref _used[participant], 1);
+        if (Interlocked.Add(ref _done, items) != total) return;
+        for (int q = 0; q < _used.Length; q++)
+        {
+            if (Volatile.Read(ref _used[q]) == 0) continue;
+            SimdLoops.Add(dw, scratch.Floats(q, KernelSlot.WeightPartial, size), size, level);
+            _used[q] = 0;
+        }
+        Volatile.Write(ref _done, 0);
+    }
+}

@@ -1,0 +1,139 @@
+// Max and average pooling over [N, C, H, W], one plane per work item, on the padded-plane layout of
+// PlaneGeometry (padding −∞ for max, 0 for average). Max-pool backward recomputes each window's first maximum
+// from x (the op keeps no argmax), exactly as the reference does.
+using SharpNas.Engine.Parallel;
+
+namespace SharpNas.Engine.Kernels.Fast;
+
+internal static unsafe class Pooling
+{
+    public static void MaxForward(in PoolGeometry g, float* x, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.N * g.C, new ForwardJob(g, x, y, isMax: true, scratch, level));
+
+    public static void AvgForward(in PoolGeometry g, float* x, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.N * g.C, new ForwardJob(g, x, y, isMax: false, scratch, level));
+
+    public static void MaxBackward(in PoolGeometry g, float* x, float* dy, float* dx, WorkerPool pool) =>
+        pool.Run(g.N * g.C, new MaxBackwardJob(g, x, dy, dx));
+
+    public static void AvgBackward(in PoolGeometry g, float* dy, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.N * g.C, new AvgBackwardJob(g, dy, dx, scratch, level));
+
+    /// <summary>1/divisor of every output position, PyTorch's rule (see <see cref="ReferenceKernels.AvgDivisor"/>).</summary>
+    private static void InverseDivisors(in PoolGeometry g, float* inv)
+    {
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            int h0 = oh * g.StrideH - g.PadTop;
+            int rows = Math.Min(h0 + g.KH, g.H) - Math.Max(h0, 0);
+            for (int ow = 0; ow < g.OW; ow++)
+            {
+                int w0 = ow * g.StrideW - g.PadLeft;
+                int cols = Math.Min(w0 + g.KW, g.W) - Math.Max(w0, 0);
+                inv[oh * g.OW + ow] = (float)(1.0 / ReferenceKernels.AvgDivisor(g, oh, ow, rows * cols));
+            }
+        }
+    }
+
+    private readonly struct ForwardJob(PoolGeometry g, float* x, float* y, bool isMax, KernelScratch scratch, SimdLevel level) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            var pg = PlaneGeometry.Of(g);
+            int taps = pg.Taps, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
+            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : 1);
+            float* inv = null;
+            if (!isMax)
+            {
+                inv = scratch.Floats(participant, KernelSlot.InverseDivisors, outPlane);
+                InverseDivisors(g, inv);
+            }
+            int* offsets = stackalloc int[taps];
+            float* ones = stackalloc float[taps];
+            pg.TapOffsets(offsets);
+            new Span<float>(ones, taps).Fill(1f);
+            float fill = isMax ? float.NegativeInfinity : 0f;
+            for (int item = begin; item < end; item++)
+            {
+                pg.Pad(x + (nint)item * inPlane, xp, fill);
+                float* yo = y + (nint)item * outPlane;
+                for (int r = 0; r < pg.Runs; r++)
+                {
+                    float* dst = pg.SingleRun ? run : yo + r * g.OW;
+                    if (isMax) SimdLoops.MultiTap<MaxTap>(dst, xp + pg.RunStart(r), pg.RunLength, offsets, ones, taps, fill, level);
+                    else SimdLoops.MultiTap<MultiplyAddTap>(dst, xp + pg.RunStart(r), pg.RunLength, offsets, ones, taps, 0f, level);
+                }
+                if (pg.SingleRun) pg.FromRun(run, yo);
+                if (!isMax)
+                    for (int i = 0; i < outPlane; i++) yo[i] *= inv[i];
+            }
+        }
+    }
+
+    private readonly struct AvgBackwardJob(PoolGeometry g, float* dy, float* dx, KernelScratch scratch, SimdLevel level) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            var pg = PlaneGeometry.Of(g);
+            int taps = pg.Taps, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            float* dxp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
+            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : g.OW);
+            float* inv = scratch.Floats(participant, KernelSlot.InverseDivisors, outPlane);
+            InverseDivisors(g, inv);
+            int* offsets = stackalloc int[taps];
+            pg.TapOffsets(offsets);
+            for (int item = begin; item < end; item++)
+            {
+                new Span<float>(dxp, pg.PaddedSize).Clear();
+                float* d = dy + (nint)item * outPlane;
+                if (pg.SingleRun)
+                {
+                    pg.ToRun(d, run, inv);
+                    for (int t = 0; t < taps; t++) SimdLoops.Add(dxp + offsets[t], run, pg.RunLength, level);
+                }
+                else
+                {
+                    for (int oh = 0; oh < g.OH; oh++)
+                    {
+                        for (int ow = 0; ow < g.OW; ow++) run[ow] = d[oh * g.OW + ow] * inv[oh * g.OW + ow];
+                        for (int t = 0; t < taps; t++) SimdLoops.Add(dxp + pg.RunStart(oh) + offsets[t], run, g.OW, level);
+                    }
+                }
+                pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
+            }
+        }
+    }
+
+    private readonly struct MaxBackwardJob(PoolGeometry g, float* x, float* dy, float* dx) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            int inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            for (int item = begin; item < end; item++)
+            {
+                float* xs = x + (nint)item * inPlane, dxs = dx + (nint)item * inPlane, d = dy + (nint)item * outPlane;
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    int h0 = oh * g.StrideH - g.PadTop, h1 = Math.Min(h0 + g.KH, g.H);
+                    h0 = Math.Max(h0, 0);
+                    for (int ow = 0; ow < g.OW; ow++)
+                    {
+                        int w0 = ow * g.StrideW - g.PadLeft, w1 = Math.Min(w0 + g.KW, g.W);
+                        w0 = Math.Max(w0, 0);
+                        // First maximum in row-major window order; a NaN wins at once (as the reference).
+                        int best = h0 * g.W + w0;
+                        float bestValue = xs[best];
+                        for (int ih = h0; ih < h1 && !float.IsNaN(bestValue); ih++)
+                            for (int iw = w0; iw < w1; iw++)
+                            {
+                                float v = xs[ih * g.W + iw];
+                                if (v > bestValue || float.IsNaN(v)) { best = ih * g.W + iw; bestValue = v; if (float.IsNaN(v)) break; }
+                            }
+                        dxs[best] += d[oh * g.OW + ow];
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+// Element loops shared by the fast conv, pooling and batch-norm kernels, each written once per SIMD level
+// (Vector512, Vector256, scalar) and chosen by the SimdLevel argument, so tests can force every path.
+// Loops that accumulate into their destination finish with a scalar tail (an overlapped last vector would add
+// twice); loops that only write may overlap their last vector with the previous one.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SharpNas.Engine.Kernels.Fast;
+
+/// <summary>How one tap of a window combines with the running value: a weighted sum or a maximum.</summary>
+internal interface ITapOp
+{
+    static abstract float Apply(float acc, float x, float w);
+    static abstract Vector256<float> Apply(Vector256<float> acc, Vector256<float> x, Vector256<float> w);
+    static abstract Vector512<float> Apply(Vector512<float> acc, Vector512<float> x, Vector512<float> w);
+}
+
+/// <summary>acc + x·w.</summary>
+internal readonly struct MultiplyAddTap : ITapOp
+{
+    public static float Apply(float acc, float x, float w) => MathF.FusedMultiplyAdd(x, w, acc);
+    public static Vector256<float> Apply(Vector256<float> acc, Vector256<float> x, Vector256<float> w) => Vector256.FusedMultiplyAdd(x, w, acc);
+    public static Vector512<float> Apply(Vector512<float> acc, Vector512<float> x, Vector512<float> w) => Vector512.FusedMultiplyAdd(x, w, acc);
+}
+
+/// <summary>max(acc, x), NaN propagating (the weight is ignored).</summary>
+internal readonly struct MaxTap : ITapOp
+{
+    public static float Apply(float acc, float x, float w) => x > acc || float.IsNaN(x) ? x : acc;
+    public static Vector256<float> Apply(Vector256<float> acc, Vector256<float> x, Vector256<float> w) => Vector256.Max(acc, x);
+    public static Vector512<float> Apply(Vector512<float> acc, Vector512<float> x, Vector512<float> w) => Vector512.Max(acc, x);
+}
+
+internal static unsafe class SimdLoops
+{
+    /// <summary>dst[i] = fold over taps t of TOp(·, src[i + offsets[t]], w[t]) starting from <paramref name="init"/>,
+    /// for i &lt; length. A pure write: dst must not alias src.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiTap<TOp>(float* dst, float* src, nint length, int* offsets, float* w, int taps, float init, SimdLevel level)
+        where TOp : struct, ITapOp
+    {
+        nint i = 0;
+        if (level == SimdLevel.Vector512 && length >= 16)
+        {
+            for (; ; i += 16)
+            {
+                if (i > length - 16) i = length - 16;   // overlapped last vector: recomputes the same values
+                Vector512<float> acc = Vector512.Create(init);
+                for (int t = 0; t < taps; t++)
+                    acc = TOp.Apply(acc, Vector512.Load(src + i + offsets[t]), Vector512.Create(w[t]));
+                acc.Store(dst + i);
+                if (i == length - 16) return;
+            }
+        }
+        if (level >= SimdLevel.Vector256 && length >= 8)
+        {
+            for (; ; i += 8)
+            {
+                if (i > length - 8) i = length - 8;
+                Vector256<float> acc = Vector256.Create(init);
+                for (int t = 0; t < taps; t++)
+                    acc = TOp.Apply(acc, Vector256.Load(src + i + offsets[t]), Vector256.Create(w[t]));
+                acc.Store(dst + i);
+                if (i == length - 8) return;
+            }
+        }
+        for (; i < length; i++)
+        {
+            float acc = init;
+            for (int t = 0; t < taps; t++) acc = TOp.Apply(acc, src[i + offsets[t]], w[t]);
+            dst[i] = acc;
+        }
+    }
+
+    /// <summary>y[i] += a·x[i] for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Axpy(float* y, float* x, float a, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        if (level == SimdLevel.Vector512)
+        {
+            var va = Vector512.Create(a);
+            for (; i <= n - 16; i += 16) Vector512.FusedMultiplyAdd(Vector512.Load(x + i), va, Vector512.Load(y + i)).Store(y + i);
+        }
+        if (level >= SimdLevel.Vector256)
+        {
+            var va = Vector256.Create(a);
+            for (; i <= n - 8; i += 8) Vector256.FusedMultiplyAdd(Vector256.Load(x + i), va, Vector256.Load(y + i)).Store(y + i);
+        }
+        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(x[i], a, y[i]);
+    }
+
+    /// <summary>y[i] += x[i] for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Add(float* y, float* x, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        if (level == SimdLevel.Vector512)
+            for (; i <= n - 16; i += 16) (Vector512.Load(y + i) + Vector512.Load(x + i)).Store(y + i);
+        if (level >= SimdLevel.Vector256)
+            for (; i <= n - 8; i += 8) (Vector256.Load(y + i) + Vector256.Load(x + i)).Store(y + i);
+        for (; i < n; i++) y[i] += x[i];
+    }
+
+    /// <summary>Σ x[i]·y[i] for i &lt; n, in float lanes (summed in a fixed order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Dot(float* x, float* y, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        float sum = 0;
+        if (level == SimdLevel.Vector512 && n >= 16)
+        {
+            Vector512<float> a0 = default, a1 = default;
+            for (; i <= n - 32; i += 32)
+            {
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(y + i), a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 16), Vector512.Load(y + i + 16), a1);
+            }
+            for (; i <= n - 16; i += 16) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(y + i), a0);
+            sum = Vector512.Sum(a0 + a1);
+        }
+        else if (level >= SimdLevel.Vector256 && n >= 8)
+        {
+            Vector256<float> a0 = default, a1 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 8), Vector256.Load(y + i + 8), a1);
+            }
+            for (; i <= n - 8; i += 8) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), a0);
+            sum = Vector256.Sum(a0 + a1);
+        }
+        for (; i < n; i++) sum = MathF.FusedMultiplyAdd(x[i], y[i], sum);
+        return sum;
+    }
+
+    /// <summary>Σ x[i] for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Sum(float* x, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        float sum = 0;
+        if (level == SimdLevel.Vector512 && n >= 16)
+        {
+            Vector512<float> a0 = default;
+            for (; i <= n - 16; i += 16) a0 += Vector512.Load(x + i);
+            sum = Vector512.Sum(a0);
+        }
+        else if (level >= SimdLevel.Vector256 && n >= 8)
+        {
+            Vector256<float> a0 = default;
+            for (; i <= n - 8; i += 8) a0 += Vector256.Load(x + i);
+            sum = Vector256.Sum(a0);
+        }
+        for (; i < n; i++) sum += x[i];
+        return sum;
+    }
+
+    /// <summary>Σ (x[i] − m)².</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float SumSquaredDeviations(float* x, float m, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        float sum = 0;
+        if (level == SimdLevel.Vector512 && n >= 16)
+        {
+            Vector512<float> a0 = default, vm = Vector512.Create(m);
+            for (; i <= n - 16; i += 16) { var d = Vector512.Load(x + i) - vm; a0 = Vector512.FusedMultiplyAdd(d, d, a0); }
+            sum = Vector512.Sum(a0);
+        }
+        else if (level >= SimdLevel.Vector256 && n >= 8)
+        {
+            Vector256<float> a0 = default, vm = Vector256.Create(m);
+            for (; i <= n - 8; i += 8) { var d = Vector256.Load(x + i) - vm; a0 = Vector256.FusedMultiplyAdd(d, d, a0); }
+            sum = Vector256.Sum(a0);
+        }
+        for (; i < n; i++) { float d = x[i] - m; sum = MathF.FusedMultiplyAdd(d, d, sum); }
+        return sum;
+    }
+
+    /// <summary>Σ dy[i]·(x[i] − m).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float DotCentered(float* dy, float* x, float m, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        float sum = 0;
+        if (level == SimdLevel.Vector512 && n >= 16)
+        {
+            Vector512<float> a0 = default, vm = Vector512.Create(m);
+            for (; i <= n - 16; i += 16) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), Vector512.Load(x + i) - vm, a0);
+            sum = Vector512.Sum(a0);
+        }
+        else if (level >= SimdLevel.Vector256 && n >= 8)
+        {
+            Vector256<float> a0 = default, vm = Vector256.Create(m);
+            for (; i <= n - 8; i += 8) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(dy + i), Vector256.Load(x + i) - vm, a0);
+            sum = Vector256.Sum(a0);
+        }
+        for (; i < n; i++) sum = MathF.FusedMultiplyAdd(dy[i], x[i] - m, sum);
+        return sum;
+    }
+
+    /// <summary>y[i] = x[i]·a + b (a pure write).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScaleShift(float* y, float* x, float a, float b, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        if (level == SimdLevel.Vector512)
+        {
+            Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b);
+            for (; i <= n - 16; i += 16) Vector512.FusedMultiplyAdd(Vector512.Load(x + i), va, vb).Store(y + i);
+        }
+        if (level >= SimdLevel.Vector256)
+        {
+            Vector256<float> va = Vector256.Create(a), vb = Vector256.Create(b);
+            for (; i <= n - 8; i += 8) Vector256.FusedMultiplyAdd(Vector256.Load(x + i), va, vb).Store(y + i);
+        }
+        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(x[i], a, b);
+    }
+
+    /// <summary>dx[i] += k1·dy[i] + k2·(x[i] − m) + k3 (the batch-norm input gradient).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BatchNormInputGradient(float* dx, float* dy, float* x, float m, float k1, float k2, float k3, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        if (level == SimdLevel.Vector512)
+        {
+            Vector512<float> v1 = Vector512.Create(k1), v2 = Vector512.Create(k2), v3 = Vector512.Create(k3), vm = Vector512.Create(m);
+            for (; i <= n - 16; i += 16)
+            {
+                var t = Vector512.FusedMultiplyAdd(Vector512.Load(x + i) - vm, v2, v3);
+                t = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), v1, t);
+                (Vector512.Load(dx + i) + t).Store(dx + i);
+            }
+        }
+        if (level >= SimdLevel.Vector256)
+        {
+            Vector256<float> v1 = Vector256.Create(k1), v2 = Vector256.Create(k2), v3 = Vector256.Create(k3), vm = Vector256.Create(m);
+            for (; i <= n - 8; i += 8)
+            {
+                var t = Vector256.FusedMultiplyAdd(Vector256.Load(x + i) - vm, v2, v3);
+                t = Vector256.FusedMultiplyAdd(Vector256.Load(dy + i), v1, t);
+                (Vector256.Load(dx + i) + t).Store(dx + i);
+            }
+        }
+        for (; i < n; i++) dx[i] += MathF.FusedMultiplyAdd(dy[i], k1, MathF.FusedMultiplyAdd(x[i] - m, k2, k3));
+    }
+}

@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+
+namespace SharpNas.Engine.Parallel;
+
+/// <summary>
+/// A persistent pool of worker threads that splits a range of work items across the calling thread and
+/// <see cref="ThreadCount"/> − 1 workers.
+/// </summary>
+/// <remarks>
+/// <para><b>No allocation per call.</b> Work is a struct implementing <see cref="IParallelJob"/>; <see cref="Run{TJob}"/>
+/// copies it to its own stack frame and hands workers a pointer to it together with a function pointer to the
+/// job type's specialised entry point, so a steady-state call allocates no managed memory (no delegate, closure
+/// or boxing), and the JIT can inline the job's <c>Execute</c>.</para>
+/// <para><b>Deterministic partitioning.</b> <c>Run(count, job)</c> uses <c>P = min(ThreadCount, count)</c>
+/// participants; participant <c>p</c> gets the items <c>[count·p/P, count·(p+1)/P)</c>. The split depends only on
+/// <c>count</c> and <see cref="ThreadCount"/>, so a job whose items write disjoint outputs gives the same result
+/// on every run with the same thread count.</para>
+/// <para><b>One operation at a time.</b> Calls from different threads are serialised. A <c>Run</c> issued from
+/// inside a running job (nested parallelism) runs inline, on the participant that issued it.</para>
+/// <para><b>Scratch memory.</b> Each participant owns a <see cref="WorkerScratch"/>; kernels take packing buffers
+/// from it, so buffers are allocated once per thread and reused.</para>
+/// </remarks>
+public sealed unsafe class WorkerPool : IDisposable
+{
+    /// <summary>The environment variable that sets the default pool's thread count (a positive integer).</summary>
+    public const string ThreadsVariable = "SHARPNAS_THREADS";
+
+    private static readonly Lazy<WorkerPool> s_default =
+        new(() => new WorkerPool(ThreadCountFromEnvironment()), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly Thread[] _workers;
+    private readonly SemaphoreSlim[] _start;
+    private readonly ManualResetEventSlim _done = new(false);
+    private readonly WorkerScratch[] _scratch;
+    private readonly object _gate = new();
+
+    // The operation in progress: written by the caller before it releases the workers.
+    private delegate*<void*, int, int, int, void> _invoke;
+    private void* _job;
+    private int _count;
+    private int _participants;
+    private int _remaining;
+    private Exception? _failure;
+    private bool _running;
+    private volatile bool _disposed;
+
+    /// <summary>The process-wide pool, created on first use with <see cref="ThreadCountFromEnvironment"/> threads.</summary>
+    public static WorkerPool Default => s_default.Value;
+
+    /// <summary>Participants per operation: the calling thread plus <c>ThreadCount − 1</c> workers.</summary>
+    public int ThreadCount { get; }
+
+    /// <summary>Creates a pool with <paramref name="threads"/> participants (the calling thread counts as one).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1.</exception>
+    public WorkerPool(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ThreadCount = threads;
+        _scratch = new WorkerScratch[threads];
+        for (int i = 0; i < threads; i++) _scratch[i] = new WorkerScratch();
+        _workers = new Thread[threads - 1];
+        _start = new SemaphoreSlim[threads - 1];
+        for (int w = 0; w < _workers.Length; w++)
+        {
+            _start[w] = new SemaphoreSlim(0);
+            _workers[w] = new Thread(WorkerLoop)
+            {
+                IsBackground = true,
+                Name = "SharpNas worker " + (w + 1).ToString(CultureInfo.InvariantCulture),
+            };
+            _workers[w].Start(w);
+        }
+    }
+
+    /// <summary>Creates a pool sized by <see cref="ThreadCountFromEnvironment"/>.</summary>
+    public WorkerPool() : this(ThreadCountFromEnvironment()) { }
+
+    /// <summary>The value of <c>SHARPNAS_THREADS</c> if set, else <see cref="Environment.ProcessorCount"/>.</summary>
+    /// <exception cref="InvalidOperationException">The variable is set but is not a positive integer.</exception>
+    public static int ThreadCountFromEnvironment()
+    {
+        string? text = Environment.GetEnvironmentVariable(ThreadsVariable);
+        if (string.IsNullOrWhiteSpace(text)) return Environment.ProcessorCount;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int threads) || threads < 1)
+            throw new InvalidOperationException($"{ThreadsVariable} must be a positive integer, found '{text}'.");
+        return threads;
+    }
+
+    /// <summary>The scratch memory of participant <paramref name="participant"/> (0 = the calling thread).</summary>
+    internal WorkerScratch Scratch(int participant) => _scratch[participant];
+
+    /// <summary>
+    /// Runs <paramref name="job"/> over the items <c>[0, count)</c>, split into contiguous ranges, one per participant
+    /// (see the remarks on <see cref="WorkerPool"/>), and returns when every range is done. The calling thread
+    /// processes the first range. If any range throws, the first exception is rethrown here after all ranges finished.
+    /// </summary>
+    public void Run<TJob>(int count, in TJob job) where TJob : struct, IParallelJob
+    {
+        if (count <= 0) return;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+
+        int worker = WorkerIndexOfCurrentThread();
+        if (worker >= 0)
+        {
+            // Nested inside a job on one of our workers: no one is free to help.
+            job.Execute(0, count, worker + 1);
+            return;
+        }
+
+        lock (_gate)
+        {
+            int participants = Math.Min(ThreadCount, count);
+            if (_running || participants == 1)
+            {
+                // Nested inside a job on the calling thread, or nothing to share.
+                job.Execute(0, count, 0);
+                return;
+            }
+
+            // The job lives in this frame for the whole operation: stack memory does not move, so workers may
+            // read it through a pointer.
+            TJob local = job;
+            _running = true;
+            try
+            {
+                _invoke = &InvokeJob<TJob>;
+                _job = Unsafe.AsPointer(ref local);
+                _count = count;
+                _participants = participants;
+                _failure = null;
+                _remaining = participants - 1;
+                _done.Reset();
+                for (int w = 0; w < participants - 1; w++) _start[w].Release();
+
+                try
+                {
+                    local.Execute(0, RangeEnd(count, 0, participants), 0);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _failure, e, null);
+                }
+
+                _done.Wait();
+                Exception? failure = _failure;
+                _failure = null;
+                _job = null;
+                if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
+            }
+            finally
+            {
+                _running = false;
+            }
+        }
+    }
+
+    /// <summary>Stops the workers and frees every participant's scratch memory.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (SemaphoreSlim start in _start) start.Release();
+            foreach (Thread t in _workers) t.Join();
+            foreach (SemaphoreSlim start in _start) start.Dispose();
+            foreach (WorkerScratch s in _scratch) s.Dispose();
+            _done.Dispose();
+        }
+    }
+
+    private static int RangeEnd(int count, int participant, int participants) =>
+        (int)((long)count * (participant + 1) / participants);
+
+    private static void InvokeJob<TJob>(void* job, int begin, int end, int participant) where TJob : struct, IParallelJob =>
+        Unsafe.AsRef<TJob>(job).Execute(begin, end, participant);
+
+    private int WorkerIndexOfCurrentThread()
+    {
+        Thread current = Thread.CurrentThread;
+        for (int w = 0; w < _workers.Length; w++)
+            if (ReferenceEquals(_workers[w], current)) return w;
+        return -1;
+    }
+
+    private void WorkerLoop(object? state)
+    {
+        int w = (int)state!;
+        int participant = w + 1;
+        SemaphoreSlim start = _start[w];
+        while (true)
+        {
+            start.Wait();
+            if (_disposed) return;
+            int count = _count, participants = _participants;
+            int begin = RangeEnd(count, participant - 1, participants);
+            int end = RangeEnd(count, participant, participants);
+            try
+            {
+                _invoke(_job, begin, end, participant);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+            if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
+        }
+    }
+}
