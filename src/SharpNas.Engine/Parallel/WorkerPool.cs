@@ -32,7 +32,9 @@ public sealed unsafe class WorkerPool : IDisposable
 
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim[] _start;
-    private readonly ManualResetEventSlim _done = new(false);
+    // Released once per operation by the last worker to finish. (A ManualResetEventSlim would allocate its lock
+    // object the first time the caller really blocks, which can happen long after warm-up.)
+    private readonly SemaphoreSlim _done = new(0);
     private readonly WorkerScratch[] _scratch;
     private readonly object _gate = new();
 
@@ -131,7 +133,6 @@ public sealed unsafe class WorkerPool : IDisposable
                 _participants = participants;
                 _failure = null;
                 _remaining = participants - 1;
-                _done.Reset();
                 for (int w = 0; w < participants - 1; w++) _start[w].Release();
 
                 try
@@ -205,7 +206,7 @@ public sealed unsafe class WorkerPool : IDisposable
             {
                 Interlocked.CompareExchange(ref _failure, e, null);
             }
-            if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _remaining) == 0) _done.Release();
         }
     }
 }

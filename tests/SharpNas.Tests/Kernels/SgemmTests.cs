@@ -19,7 +19,7 @@ public sealed class SgemmTests
     [
         (0, 5, 3), (5, 0, 3), (4, 5, 0), (1, 1, 1), (1, 17, 1), (7, 1, 5), (2, 3, 1),
         (13, 33, 29), (6, 16, 8), (8, 32, 8), (4, 4, 4), (12, 48, 3),
-        (31, 47, 300), (130, 20, 7), (3, 1030, 5), (65, 64, 257), (9, 2100, 2),
+        (31, 47, 300), (130, 20, 7), (3, 1030, 5), (65, 64, 257), (9, 2100, 2), (200, 37, 3),
     ];
 
     // SimdLevel is internal, so the theory takes its name. Levels above the hardware's run in software (slowly).

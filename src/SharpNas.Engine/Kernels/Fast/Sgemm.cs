@@ -172,31 +172,51 @@ internal static unsafe class SgemmDriver<TKernel> where TKernel : struct, ISgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block(in SgemmArgs g, int m0, int m1, int n0, int n1, WorkerScratch scratch)
     {
-        int mr = TKernel.MR, nr = TKernel.NR;
-        int kcMax = Math.Min(TKernel.KC, g.K);
-        int mcMax = RoundUp(Math.Min(TKernel.MC, m1 - m0), mr);
-        int ncMax = RoundUp(Math.Min(TKernel.NC, n1 - n0), nr);
-        float* packA = scratch.Floats(ScratchSlot.GemmPackA, (nint)mcMax * kcMax);
-        float* packB = scratch.Floats(ScratchSlot.GemmPackB, (nint)ncMax * kcMax);
+        // Blocks of equal size rather than full blocks and a thin remainder (K = 288 runs as 2 × 144, not 256 + 32):
+        // a thin slice pays the full cost of loading and storing C for little work.
+        int kcStep = Balanced(g.K, TKernel.KC, 8);
+        int mcStep = Balanced(m1 - m0, TKernel.MC, TKernel.MR);
+        int ncStep = Balanced(n1 - n0, TKernel.NC, TKernel.NR);
+        float* packA = scratch.Floats(ScratchSlot.GemmPackA, (nint)RoundUp(mcStep, TKernel.MR) * kcStep);
         float* edge = stackalloc float[TKernel.MR * TKernel.NR];
 
-        for (int jc = n0; jc < n1; jc += TKernel.NC)
+        if (m1 - m0 <= mcStep)
         {
-            int nc = Math.Min(TKernel.NC, n1 - jc);
-            for (int pc = 0; pc < g.K; pc += TKernel.KC)
+            // One row block (the skinny shapes of convolutions: few output channels, many pixels): the packed B block
+            // is used by this block only, so keep it small enough to stay in L2 instead of going out to L3.
+            ncStep = Balanced(n1 - n0, Math.Max(TKernel.NR, SkinnyBlockBytes / sizeof(float) / kcStep / TKernel.NR * TKernel.NR), TKernel.NR);
+        }
+        float* packB = scratch.Floats(ScratchSlot.GemmPackB, (nint)RoundUp(ncStep, TKernel.NR) * kcStep);
+
+        for (int jc = n0; jc < n1; jc += ncStep)
+        {
+            int nc = Math.Min(ncStep, n1 - jc);
+            for (int pc = 0; pc < g.K; pc += kcStep)
             {
-                int kc = Math.Min(TKernel.KC, g.K - pc);
+                int kc = Math.Min(kcStep, g.K - pc);
                 // The first slice writes C (or adds to it when the caller asked); later slices add.
                 bool accumulate = g.Accumulate || pc > 0;
                 PackB(g, pc, kc, jc, nc, packB);
-                for (int ic = m0; ic < m1; ic += TKernel.MC)
+                for (int ic = m0; ic < m1; ic += mcStep)
                 {
-                    int mc = Math.Min(TKernel.MC, m1 - ic);
+                    int mc = Math.Min(mcStep, m1 - ic);
                     PackA(g, ic, mc, pc, kc, packA);
                     Macro(mc, nc, kc, packA, packB, g.C + (nint)ic * g.Ldc + jc, g.Ldc, accumulate, edge);
                 }
             }
         }
+    }
+
+    /// <summary>Bytes of packed B per block when C has a single row block: about half of a 512 KiB L2.</summary>
+    private const int SkinnyBlockBytes = 192 * 1024;
+
+    /// <summary>The step that cuts <paramref name="length"/> into the fewest blocks of at most <paramref name="max"/>,
+    /// all of about equal size, rounded up to a multiple of <paramref name="multiple"/> (max is one of its multiples).</summary>
+    private static int Balanced(int length, int max, int multiple)
+    {
+        int blocks = (length + max - 1) / max;
+        int step = (length + blocks - 1) / blocks;
+        return Math.Min(max, RoundUp(step, multiple));
     }
 
     /// <summary>Sweeps the register tiles of one packed block: each NR panel of B stays in L1 while the MR panels
@@ -236,12 +256,15 @@ internal static unsafe class SgemmDriver<TKernel> where TKernel : struct, ISgemm
     /// op(A)[ic + q·MR + r, pc + p] at <c>dst[q·MR·kc + p·MR + r]</c>; rows past mc are zero.</summary>
     private static void PackA(in SgemmArgs g, int ic, int mc, int pc, int kc, float* dst)
     {
+        if (g.TransA)
+        {
+            SgemmPacking.Gather(g.A + (nint)pc * g.Lda + ic, g.Lda, mc, TKernel.MR, kc, dst);
+            return;
+        }
         for (int ir = 0; ir < mc; ir += TKernel.MR)
         {
             int mr = Math.Min(TKernel.MR, mc - ir);
-            float* panel = dst + (nint)ir * kc;
-            if (g.TransA) SgemmPacking.Gather(g.A + (nint)pc * g.Lda + ic + ir, g.Lda, mr, TKernel.MR, kc, panel);
-            else SgemmPacking.Transpose(g.A + (nint)(ic + ir) * g.Lda + pc, g.Lda, mr, TKernel.MR, kc, panel);
+            SgemmPacking.Transpose(g.A + (nint)(ic + ir) * g.Lda + pc, g.Lda, mr, TKernel.MR, kc, dst + (nint)ir * kc);
         }
     }
 
@@ -249,12 +272,15 @@ internal static unsafe class SgemmDriver<TKernel> where TKernel : struct, ISgemm
     /// op(B)[pc + p, jc + q·NR + j] at <c>dst[q·NR·kc + p·NR + j]</c>; columns past nc are zero.</summary>
     private static void PackB(in SgemmArgs g, int pc, int kc, int jc, int nc, float* dst)
     {
+        if (!g.TransB)
+        {
+            SgemmPacking.Gather(g.B + (nint)pc * g.Ldb + jc, g.Ldb, nc, TKernel.NR, kc, dst);
+            return;
+        }
         for (int jr = 0; jr < nc; jr += TKernel.NR)
         {
             int nr = Math.Min(TKernel.NR, nc - jr);
-            float* panel = dst + (nint)jr * kc;
-            if (g.TransB) SgemmPacking.Transpose(g.B + (nint)(jc + jr) * g.Ldb + pc, g.Ldb, nr, TKernel.NR, kc, panel);
-            else SgemmPacking.Gather(g.B + (nint)pc * g.Ldb + jc + jr, g.Ldb, nr, TKernel.NR, kc, panel);
+            SgemmPacking.Transpose(g.B + (nint)(jc + jr) * g.Ldb + pc, g.Ldb, nr, TKernel.NR, kc, dst + (nint)jr * kc);
         }
     }
 

@@ -9,7 +9,7 @@ namespace SharpNas.Engine.Kernels.Fast;
 /// R consecutive values: <c>dst[p·R + r]</c>.
 /// <list type="bullet">
 /// <item><see cref="Gather"/>: the R values of a step are contiguous in the source (op(A) transposed, op(B) plain):
-/// one short copy per step.</item>
+/// one short copy per step and panel.</item>
 /// <item><see cref="Transpose"/>: the source holds R rows, each contiguous along p (op(A) plain, op(B) transposed):
 /// a transpose, done 8 × 8 at a time with AVX shuffles.</item>
 /// </list>
@@ -17,23 +17,34 @@ namespace SharpNas.Engine.Kernels.Fast;
 /// </summary>
 internal static unsafe class SgemmPacking
 {
-    /// <summary><c>dst[p·R + r] = r &lt; valid ? src[p·ld + r] : 0</c> for p &lt; kc, r &lt; R.</summary>
+    /// <summary>
+    /// Packs <paramref name="count"/> columns into panels of <paramref name="width"/>:
+    /// <c>dst[q·R·kc + p·R + r] = q·R + r &lt; count ? src[p·ld + q·R + r] : 0</c> for p &lt; kc.
+    /// The source is read one row p at a time across all panels, so each row is one sequential stream that the
+    /// hardware prefetcher follows (reading panel by panel would touch kc rows, often a page apart, per 64 bytes).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Gather(float* src, nint ld, int valid, int width, int kc, float* dst)
+    public static void Gather(float* src, nint ld, int count, int width, int kc, float* dst)
     {
-        if (valid == width)
-        {
-            uint bytes = (uint)(width * sizeof(float));
-            for (int p = 0; p < kc; p++) Unsafe.CopyBlockUnaligned(dst + (nint)p * width, src + p * ld, bytes);
-            return;
-        }
+        int full = count / width, rest = count - full * width;
+        nint panelStride = (nint)width * kc;
+        uint bytes = (uint)(width * sizeof(float));
         for (int p = 0; p < kc; p++)
         {
-            float* d = dst + (nint)p * width;
             float* s = src + p * ld;
-            int r = 0;
-            for (; r < valid; r++) d[r] = s[r];
-            for (; r < width; r++) d[r] = 0;
+            float* d = dst + (nint)p * width;
+            for (int q = 0; q < full; q++)
+            {
+                Unsafe.CopyBlockUnaligned(d, s, bytes);
+                s += width;
+                d += panelStride;
+            }
+            if (rest > 0)
+            {
+                int r = 0;
+                for (; r < rest; r++) d[r] = s[r];
+                for (; r < width; r++) d[r] = 0;
+            }
         }
     }
 
