@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace SharpNas.Search.Importance;
 
@@ -8,6 +9,7 @@ internal static class DenseOps
 {
     /// <summary>G = XᵀX (p×p, row-major, symmetric) for X n×p row-major. Rows are taken four at a time so each
     /// pass over G serves four rank-1 updates.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] Gram(ReadOnlySpan<double> x, int n, int p)
     {
         var g = new double[p * p];
@@ -36,6 +38,7 @@ internal static class DenseOps
         return g;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rank4(Span<double> g, double a0, ReadOnlySpan<double> r0, double a1, ReadOnlySpan<double> r1,
         double a2, ReadOnlySpan<double> r2, double a3, ReadOnlySpan<double> r3)
     {
@@ -62,12 +65,14 @@ internal static class DenseOps
     }
 
     /// <summary>y = A v for A rows×cols row-major.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatVec(ReadOnlySpan<double> a, int rows, int cols, ReadOnlySpan<double> v, Span<double> y)
     {
         for (int i = 0; i < rows; i++) y[i] = TensorPrimitives.Dot(a.Slice(i * cols, cols), v);
     }
 
     /// <summary>y = Aᵀ v for A rows×cols row-major (y has cols entries).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatTVec(ReadOnlySpan<double> a, int rows, int cols, ReadOnlySpan<double> v, Span<double> y)
     {
         y.Clear();
@@ -76,6 +81,7 @@ internal static class DenseOps
     }
 
     /// <summary>A −= s·u vᵀ for A rows×cols row-major.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SubtractOuter(Span<double> a, int rows, int cols, double s, ReadOnlySpan<double> u, ReadOnlySpan<double> v)
     {
         for (int i = 0; i < rows; i++)
@@ -85,5 +91,6 @@ internal static class DenseOps
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => TensorPrimitives.Dot(a, b);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpNas.Engine;
 
 namespace SharpNas.Search.Importance;
@@ -52,12 +53,13 @@ public sealed class IlFs : IFeatureImportance
     public double[] Score(FeatureMatrix x, ReadOnlySpan<int> labels, int classes) => Fit(x, labels, classes).Scores;
 
     /// <summary>Runs the whole criterion and returns every intermediate.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IlFsFit Fit(FeatureMatrix x, ReadOnlySpan<int> labels, int classes)
     {
         ImportanceInput.Validate(nameof(IlFs), x, labels, classes, supervised: true);
         int n = x.Rows, p = x.Columns, T = Options.Tokens, K = Options.LatentFactors;
 
-        double[] u = OwnClassPosterior(x, labels, classes);
+        double[] u = Posterior(x, labels, classes);
         double[] thresholds = PooledQuantiles(u, T);
         var counts = new int[T, p];
         for (int s = 0; s < n; s++)
@@ -180,9 +182,17 @@ public sealed class IlFs : IFeatureImportance
         }
     }
 
-    /// <summary>u_sf = P(class of s | x_sf) under per-class Gaussians with the pooled within-class variance of
-    /// feature f and equal priors over the classes present (row-major n×p).</summary>
-    internal static double[] OwnClassPosterior(FeatureMatrix x, ReadOnlySpan<int> labels, int classes)
+    /// <summary>The discriminative value il-FS tokenises: u_sf = P(class of s | x_sf) under per-class Gaussians with
+    /// the class means and pooled within-class variance of feature f and equal priors over the classes present
+    /// (1/C for a constant feature). Row-major n×p.</summary>
+    public static double[] OwnClassPosterior(FeatureMatrix x, ReadOnlySpan<int> labels, int classes)
+    {
+        ImportanceInput.Validate(nameof(IlFs), x, labels, classes, supervised: false);
+        return Posterior(x, labels, classes);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double[] Posterior(FeatureMatrix x, ReadOnlySpan<int> labels, int classes)
     {
         int n = x.Rows, p = x.Columns;
         ReadOnlySpan<float> v = x.Values;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace SharpNas.Search.Importance;
 
 /// <summary>
@@ -48,6 +49,7 @@ public sealed class InfFs : IFeatureImportance
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double[] Graph(FeatureMatrix x)
     {
         int p = x.Columns;
@@ -65,6 +67,7 @@ public sealed class InfFs : IFeatureImportance
     }
 
     /// <summary>1 − |Spearman ρ| for every pair, 0 where a feature is constant.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double[] SpearmanDistance(FeatureMatrix x)
     {
         int n = x.Rows, p = x.Columns;
@@ -97,6 +100,7 @@ public sealed class InfFs : IFeatureImportance
         return d;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double[] StandardDeviations(FeatureMatrix x)
     {
         int n = x.Rows, p = x.Columns;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace SharpNas.Search.Importance;
@@ -60,6 +61,7 @@ public sealed class PlsVip : IFeatureImportance
     public double[] Score(FeatureMatrix x, ReadOnlySpan<int> labels, int classes) => Fit(x, labels, classes).Vip;
 
     /// <summary>Fits the PLS model and returns weights, scores, loadings and VIP.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PlsVipFit Fit(FeatureMatrix x, ReadOnlySpan<int> labels, int classes)
     {
         ImportanceInput.Validate(nameof(PlsVip), x, labels, classes, supervised: true);
@@ -203,6 +205,7 @@ public sealed class PlsVip : IFeatureImportance
     }
 
     /// <summary>VIP_j = sqrt(p Σ_a SS_a (w_ja/‖w_a‖)² / Σ_a SS_a); all 1 when Σ SS = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double[] Vip(double[,] weights, double[] ss)
     {
         int p = weights.GetLength(0), k = weights.GetLength(1);
@@ -265,6 +268,7 @@ public sealed class PlsVip : IFeatureImportance
     /// <summary>scikit-learn's NIPALS power iteration (mode A, no y-weight normalisation), step by step. The
     /// y-score is kept as y = Y_k v, so on the Gram path every product is a small cross-product. False when Y_k has
     /// no non-zero column or the iteration degenerates.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool PowerIteration(double[] xk, double[] yk, double[] sxyT, double[]? sxx, double[]? syy,
         int n, int p, int q, double[] w, out int iterations)
     {

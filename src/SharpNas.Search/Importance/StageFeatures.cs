@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpNas.Engine;
 
 namespace SharpNas.Search.Importance;
@@ -34,6 +35,7 @@ public static class StageFeatures
         return (n, c * Math.Min(target, h) * Math.Min(target, w));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PoolInto(Tensor stageOutput, int target, Span<float> destination)
     {
         int n = stageOutput.Dim(0), channels = stageOutput.Dim(1), h = stageOutput.Dim(2), w = stageOutput.Dim(3);
