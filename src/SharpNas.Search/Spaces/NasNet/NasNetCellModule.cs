@@ -11,7 +11,9 @@ namespace SharpNas.Search.Spaces.NasNet;
 /// <list type="bullet">
 /// <item>h0 = ReLU-1×1 conv-BN(current) to F channels (<c>h0_adjust</c>);</item>
 /// <item>h1 = factorized reduction of <c>previous</c> when its resolution is higher than h0's, else ReLU-1×1 conv-BN when
-/// its channels are not F, else <c>previous</c> itself (<c>h1_adjust</c>);</item>
+/// its channels are not F, else <c>previous</c> itself (<c>h1_adjust</c>); in the first cell, which has no earlier input,
+/// h1 is the current input itself, unadjusted (as in the authors' code, so that cell's ops on h1 see the stem's
+/// channels);</item>
 /// <item>block b = op1(state input1) + op2(state input2) (or their concatenation), ops <c>comb_iter_{b}_left</c> and
 /// <c>comb_iter_{b}_right</c>; in a reduction cell ops reading h0 or h1 have stride 2;</item>
 /// <item>drop-path (per example) on the output of every op except <see cref="NasNetOp.Identity"/>, with probability
@@ -51,16 +53,23 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>Builds the cell for inputs of <paramref name="currentChannels"/> and <paramref name="previousChannels"/>
-    /// channels; <paramref name="previousIsLarger"/> says the previous input has twice the current one's resolution.</summary>
-    public NasNetCellModule(NasNetCell cell, bool reduction, int filters, int currentChannels, int previousChannels, bool previousIsLarger)
+    /// channels; <paramref name="previousIsLarger"/> says the previous input has twice the current one's resolution.
+    /// <paramref name="previousChannels"/> null marks the first cell: h1 is then the current input, unadjusted, and
+    /// <see cref="Forward"/> ignores its second argument.</summary>
+    public NasNetCellModule(NasNetCell cell, bool reduction, int filters, int currentChannels, int? previousChannels, bool previousIsLarger)
     {
         _cell = cell;
         IsReduction = reduction;
         Filters = filters;
+        IsFirst = previousChannels is null;
         _h0Adjust = RegisterModule("h0_adjust", new ReluConvBn(currentChannels, filters, 1, 1, 1));
-        if (previousIsLarger) _h1Adjust = RegisterModule("h1_adjust", new FactorizedReduction(previousChannels, filters));
-        else if (previousChannels != filters) _h1Adjust = RegisterModule("h1_adjust", new ReluConvBn(previousChannels, filters, 1, 1, 1));
-        int[] channels = StateChannels(cell, filters);
+        if (previousChannels is int pc)
+        {
+            if (previousIsLarger) _h1Adjust = RegisterModule("h1_adjust", new FactorizedReduction(pc, filters));
+            else if (pc != filters) _h1Adjust = RegisterModule("h1_adjust", new ReluConvBn(pc, filters, 1, 1, 1));
+        }
+        int h1Channels = H1Channels(filters, currentChannels, previousChannels);
+        int[] channels = StateChannels(cell, filters, h1Channels);
         int blocks = cell.Blocks.Count;
         _left = new Module<Tensor, Tensor>[blocks];
         _right = new Module<Tensor, Tensor>[blocks];
@@ -72,38 +81,50 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
         }
         _outputReduce = new Module<Tensor, Tensor>?[cell.StateCount];
         foreach (int s in cell.OutputStates)
-            if (reduction && s < 2) _outputReduce[s] = RegisterModule($"output_reduce_{s}", new FactorizedReduction(filters, filters));
-        OutChannels = OutputChannels(cell, filters);
+            if (reduction && s < 2) _outputReduce[s] = RegisterModule($"output_reduce_{s}", new FactorizedReduction(channels[s], filters));
+        OutChannels = OutputChannels(cell, filters, h1Channels, reduction);
     }
+
+    /// <summary>True for the first cell, whose h1 is its current input.</summary>
+    public bool IsFirst { get; }
+
+    private static int H1Channels(int filters, int currentChannels, int? previousChannels) => previousChannels is null ? currentChannels : filters;
 
     private static int Stride(bool reduction, int input) => reduction && input < 2 ? 2 : 1;
 
-    /// <summary>Channels of each state: F for h0, h1 and added blocks, 2F for concatenated blocks.</summary>
-    public static int[] StateChannels(NasNetCell cell, int filters)
+    /// <summary>Channels of each state: F for h0 and added blocks, 2F for concatenated blocks, and for h1 F or, in the
+    /// first cell, the channels of the input (<paramref name="h1Channels"/>).</summary>
+    public static int[] StateChannels(NasNetCell cell, int filters, int? h1Channels = null)
     {
         var c = new int[cell.StateCount];
-        c[0] = c[1] = filters;
+        c[0] = filters;
+        c[1] = h1Channels ?? filters;
         for (int b = 0; b < cell.Blocks.Count; b++) c[2 + b] = cell.Blocks[b].Combine == NasNetCombine.Add ? filters : 2 * filters;
         return c;
     }
 
-    /// <summary>Channels of the cell's output with F = <paramref name="filters"/>.</summary>
-    public static int OutputChannels(NasNetCell cell, int filters)
+    /// <summary>Channels of the cell's output with F = <paramref name="filters"/> (an output h0 or h1 of a reduction cell
+    /// is reduced to F channels).</summary>
+    public static int OutputChannels(NasNetCell cell, int filters, int? h1Channels = null, bool reduction = false)
     {
-        int[] c = StateChannels(cell, filters);
-        return cell.OutputStates.Sum(s => c[s]);
+        int[] c = StateChannels(cell, filters, h1Channels);
+        return cell.OutputStates.Sum(s => reduction && s < 2 ? filters : c[s]);
     }
 
     /// <summary>Adds the cost of the cell built with the same arguments, on a current input of
     /// <paramref name="h"/>×<paramref name="w"/> (the previous input is twice that when <paramref name="previousIsLarger"/>);
     /// returns the output channels and size.</summary>
     public static (int Channels, int H, int W) Count(CostCounter c, NasNetCell cell, bool reduction, int filters, int currentChannels,
-        int previousChannels, bool previousIsLarger, int h, int w, int previousH, int previousW)
+        int? previousChannels, bool previousIsLarger, int h, int w, int previousH, int previousW)
     {
         ReluConvBn.Count(c, currentChannels, filters, h, w, 1, 1, 1);
-        if (previousIsLarger) FactorizedReduction.Count(c, previousChannels, filters, previousH, previousW);
-        else if (previousChannels != filters) ReluConvBn.Count(c, previousChannels, filters, h, w, 1, 1, 1);
-        int[] channels = StateChannels(cell, filters);
+        if (previousChannels is int pc)
+        {
+            if (previousIsLarger) FactorizedReduction.Count(c, pc, filters, previousH, previousW);
+            else if (pc != filters) ReluConvBn.Count(c, pc, filters, h, w, 1, 1, 1);
+        }
+        int h1Channels = H1Channels(filters, currentChannels, previousChannels);
+        int[] channels = StateChannels(cell, filters, h1Channels);
         (int oh, int ow) = reduction ? (NasNetOps.OutSize(h, 1, 2), NasNetOps.OutSize(w, 1, 2)) : (h, w);
         for (int b = 0; b < cell.Blocks.Count; b++)
         {
@@ -115,8 +136,8 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             c.Elementwise(channels[2 + b], oh, ow);   // the add or concat
         }
         foreach (int s in cell.OutputStates)
-            if (reduction && s < 2) FactorizedReduction.Count(c, filters, filters, h, w);
-        int outChannels = OutputChannels(cell, filters);
+            if (reduction && s < 2) FactorizedReduction.Count(c, channels[s], filters, h, w);
+        int outChannels = OutputChannels(cell, filters, h1Channels, reduction);
         if (cell.OutputStates.Count > 1) c.Elementwise(outChannels, oh, ow);
         return (outChannels, oh, ow);
     }
@@ -130,7 +151,7 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
     {
         var states = new Tensor[_cell.StateCount];
         states[0] = _h0Adjust.Forward(current);
-        states[1] = _h1Adjust is null ? previous : _h1Adjust.Forward(previous);
+        states[1] = IsFirst ? current : _h1Adjust is null ? previous : _h1Adjust.Forward(previous);
         for (int b = 0; b < _left.Length; b++)
         {
             NasNetBlock k = _cell.Blocks[b];

@@ -154,7 +154,8 @@ public sealed record NasNetGenotype(NasNetCell Normal, NasNetCell Reduction, int
         if (Stem == NasNetStem.Cifar) c.ConvSame(input.Channels, stem, input.Height, input.Width, 3);
         else c.Conv(input.Channels, stem, input.Height, input.Width, 3, 3, 2);
         c.BatchNorm(stem, plan.StemH, plan.StemW);
-        int current = stem, previous = stem;
+        int current = stem;
+        int? previous = null;
         foreach (CellSlot s in plan.Cells)
         {
             (int outChannels, _, _) = NasNetCellModule.Count(c, s.Reduction ? Reduction : Normal, s.Reduction, s.Filters, current, previous,

@@ -55,7 +55,8 @@ public sealed class NasNetNetwork : Module<Tensor, Tensor>
         _stemBn = RegisterModule("stem_bn", new BatchNorm2d(stemChannels));
         _cells = RegisterModule("cells", new CellStack());
         _auxAfterCell = -1;
-        int current = stemChannels, previous = stemChannels;
+        int current = stemChannels;
+        int? previous = null;
         foreach (NasNetGenotype.CellSlot slot in plan.Cells)
         {
             var cell = new NasNetCellModule(slot.Reduction ? genotype.Reduction : genotype.Normal, slot.Reduction, slot.Filters,

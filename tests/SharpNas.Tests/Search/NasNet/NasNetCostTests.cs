@@ -14,8 +14,27 @@ public sealed class NasNetCostTests
     public void NasNetA_6At768_OnCifar_HasThePapers3Point3MillionParameters()
     {
         ArchitectureCost cost = NasNetGenotype.NasNetA(6, 768, auxHead: false).Cost(Cifar);
-        Assert.Equal(3_328_234, cost.Parameters);   // measured; the paper reports 3.3M
+        Assert.Equal(3_347_498, cost.Parameters);   // measured; the paper reports 3.3M
         Assert.Equal(3.3, Math.Round(cost.Parameters / 1e6, 1));
+    }
+
+    [Fact]
+    public void NasNetAMobile_4At1056_OnImageNet_MatchesThePublishedCounts()
+    {
+        // Paper: 5.3M parameters, 564M multiply-adds; Keras's NASNetMobile (BN statistics included): 5,326,716.
+        NasNetGenotype mobile = NasNetGenotype.NasNetA(4, 1056, auxHead: false, stem: NasNetStem.ImageNet) with { StemMultiplier = 1 };
+        ArchitectureCost cost = mobile.Cost(new InputSpec(3, 224, 224, 1000));
+        Assert.Equal(5_326_716, cost.ParametersWithStatistics);
+        Assert.Equal(564, Math.Round(cost.Macs / 1e6));
+    }
+
+    [Fact]
+    public void NasNetALarge_6At4032_OnImageNet_MatchesThePublishedCounts()
+    {
+        // Paper: 88.9M parameters, 23.8B multiply-adds at 331×331; Keras's NASNetLarge: 88,949,818.
+        ArchitectureCost cost = NasNetGenotype.NasNetA(6, 4032, auxHead: false, stem: NasNetStem.ImageNet).Cost(new InputSpec(3, 331, 331, 1000));
+        Assert.Equal(88_949_818, cost.ParametersWithStatistics);
+        Assert.Equal(23.8, Math.Round(cost.Macs / 1e9, 1));
     }
 
     public static TheoryData<string> Genotypes() =>

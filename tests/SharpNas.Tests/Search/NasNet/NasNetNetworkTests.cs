@@ -2,6 +2,7 @@ using SharpNas.Engine;
 using SharpNas.Engine.Modules;
 using SharpNas.Search.Spaces.NasNet;
 using SharpNas.Training;
+using SharpNas.Tests.Engine;
 
 namespace SharpNas.Tests.Search.NasNet;
 
@@ -175,7 +176,8 @@ public sealed class NasNetNetworkTests
         Assert.Contains("stem_conv.weight", names);
         Assert.Contains("stem_bn.running_var", names);
         Assert.Contains("cells.0.h0_adjust.conv.weight", names);
-        Assert.Contains("cells.0.h1_adjust.conv.weight", names);         // stem (12 channels) → F = 4
+        Assert.DoesNotContain(names, n => n.StartsWith("cells.0.h1_adjust.", StringComparison.Ordinal));   // first cell: h1 = the stem's output as is
+        Assert.Contains("cells.1.h1_adjust.conv.weight", names);         // stem (12 channels) → F = 8
         Assert.Contains("cells.2.h1_adjust.path_2.weight", names);       // after a reduction cell: factorized reduction
         Assert.Contains("cells.0.comb_iter_0_left.depthwise_1.weight", names);
         Assert.DoesNotContain(names, n => n.StartsWith("cells.1.comb_iter_4_right.", StringComparison.Ordinal));   // max-pool of h0: F in, F out, no conv
@@ -198,5 +200,17 @@ public sealed class NasNetNetworkTests
         float[] expected = [.. even.Select(v => v * s + 1), .. odd.Select(v => v * s + 1)];
         Assert.Equal(expected.Length, y.Length);
         for (int i = 0; i < y.Length; i++) Assert.Equal(expected[i], y[i], 4);
+    }
+
+    [Fact]
+    public void FactorizedReduction_InputGradient_MatchesFiniteDifferences()
+    {
+        var op = new FactorizedReduction(3, 4);
+        op.Initialize(new SeededRandom(9));
+        // Inputs kept at least 0.1 away from ReLU's kink so that central differences are valid; odd size exercises the edge.
+        Tensor x = GradientCheck.Random([2, 3, 5, 5], new SeededRandom(10));
+        Span<float> xs = x.Span;
+        for (int i = 0; i < xs.Length; i++) xs[i] = MathF.CopySign(0.1f + MathF.Abs(xs[i]), xs[i]);
+        Assert.Null(GradientCheck.Compare(t => op.Forward(t[0]), [x]));
     }
 }
