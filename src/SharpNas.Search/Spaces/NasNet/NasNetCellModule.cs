@@ -18,8 +18,9 @@ namespace SharpNas.Search.Spaces.NasNet;
 /// <c>comb_iter_{b}_right</c>; in a reduction cell ops reading h0 or h1 have stride 2;</item>
 /// <item>drop-path (per example) on the output of every op except <see cref="NasNetOp.Identity"/>, with probability
 /// <see cref="DropProbability"/>, in training mode only;</item>
-/// <item>in a reduction cell an output state h0 or h1 (one no block reads) is brought to the reduced resolution by a
-/// factorized reduction (<c>output_reduce_{s}</c>).</item>
+/// <item>before the final concatenation, an output state whose resolution or width differs from the last block's is
+/// brought to it, as the authors' code does (<c>output_reduce_{s}</c>): a factorized reduction (without ReLU) for h0 or h1
+/// of a reduction cell, else a 1×1 conv and BN (e.g. the first cell's unadjusted h1).</item>
 /// </list>
 /// </summary>
 public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
@@ -80,8 +81,12 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             _right[b] = RegisterModule($"comb_iter_{b}_right", NasNetOps.Create(k.Op2, channels[k.Input2], filters, Stride(reduction, k.Input2)));
         }
         _outputReduce = new Module<Tensor, Tensor>?[cell.StateCount];
+        int width = channels[^1];
         foreach (int s in cell.OutputStates)
-            if (reduction && s < 2) _outputReduce[s] = RegisterModule($"output_reduce_{s}", new FactorizedReduction(channels[s], filters));
+        {
+            if (reduction && s < 2) _outputReduce[s] = RegisterModule($"output_reduce_{s}", new FactorizedReduction(channels[s], width, relu: false));
+            else if (channels[s] != width) _outputReduce[s] = RegisterModule($"output_reduce_{s}", new ConvBn(channels[s], width));
+        }
         OutChannels = OutputChannels(cell, filters, h1Channels, reduction);
     }
 
@@ -103,12 +108,12 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
         return c;
     }
 
-    /// <summary>Channels of the cell's output with F = <paramref name="filters"/> (an output h0 or h1 of a reduction cell
-    /// is reduced to F channels).</summary>
+    /// <summary>Channels of the cell's output with F = <paramref name="filters"/> (output states that are projected take
+    /// the last block's width).</summary>
     public static int OutputChannels(NasNetCell cell, int filters, int? h1Channels = null, bool reduction = false)
     {
         int[] c = StateChannels(cell, filters, h1Channels);
-        return cell.OutputStates.Sum(s => reduction && s < 2 ? filters : c[s]);
+        return cell.OutputStates.Sum(s => reduction && s < 2 ? c[^1] : c[s] != c[^1] ? c[^1] : c[s]);
     }
 
     /// <summary>Adds the cost of the cell built with the same arguments, on a current input of
@@ -135,8 +140,12 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             NasNetOps.Count(c, k.Op2, channels[k.Input2], filters, h2, w2, Stride(reduction, k.Input2));
             c.Elementwise(channels[2 + b], oh, ow);   // the add or concat
         }
+        int width = channels[^1];
         foreach (int s in cell.OutputStates)
-            if (reduction && s < 2) FactorizedReduction.Count(c, channels[s], filters, h, w);
+        {
+            if (reduction && s < 2) FactorizedReduction.Count(c, channels[s], width, h, w, relu: false);
+            else if (channels[s] != width) ConvBn.Count(c, channels[s], width, oh, ow);
+        }
         int outChannels = OutputChannels(cell, filters, h1Channels, reduction);
         if (cell.OutputStates.Count > 1) c.Elementwise(outChannels, oh, ow);
         return (outChannels, oh, ow);

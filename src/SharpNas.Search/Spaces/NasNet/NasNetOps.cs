@@ -218,8 +218,33 @@ public sealed class PoolOp : Module<Tensor, Tensor>
     }
 }
 
+/// <summary>1×1 conv → BN, without ReLU: projects a cell's output state to the width of the others. Children
+/// <c>conv</c>, <c>bn</c>.</summary>
+public sealed class ConvBn : Module<Tensor, Tensor>
+{
+    private readonly Conv2d _conv;
+    private readonly BatchNorm2d _bn;
+
+    /// <summary>Creates the op.</summary>
+    public ConvBn(int inChannels, int outChannels)
+    {
+        _conv = RegisterModule("conv", new Conv2d(inChannels, outChannels, 1));
+        _bn = RegisterModule("bn", new BatchNorm2d(outChannels));
+    }
+
+    /// <summary>Adds the layers of the constructor with the same arguments.</summary>
+    public static void Count(CostCounter c, int inChannels, int outChannels, int h, int w)
+    {
+        c.Conv(inChannels, outChannels, h, w, 1, 1);
+        c.BatchNorm(outChannels, h, w);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor x) => _bn.Forward(_conv.Forward(x));
+}
+
 /// <summary>
-/// Halves the resolution without losing every other pixel: ReLU, then two 1×1 convs of stride 2, the second on the
+/// Halves the resolution without losing every other pixel: ReLU (optional), then two 1×1 convs of stride 2, the second on the
 /// input shifted by one pixel (it reads pixels (2i+1, 2j+1), zero past the edge), concatenated (⌊C/2⌋ + ⌈C/2⌉ channels)
 /// and batch-normalised. Children: <c>path_1</c>, <c>path_2</c>, <c>bn</c>. The shift is a fixed 2×2 depthwise
 /// selection conv (weight 1 at the bottom-right tap, stride 2, padded by one at the bottom and right), not a parameter.
@@ -230,10 +255,13 @@ public sealed class FactorizedReduction : Module<Tensor, Tensor>
     private readonly BatchNorm2d _bn;
     private readonly Tensor _shift;
     private readonly Conv2dOptions _shiftOptions;
+    private readonly bool _relu;
 
-    /// <summary>Creates the op from <paramref name="inChannels"/> to <paramref name="outChannels"/> (≥ 2) channels.</summary>
-    public FactorizedReduction(int inChannels, int outChannels)
+    /// <summary>Creates the op from <paramref name="inChannels"/> to <paramref name="outChannels"/> (≥ 2) channels, with or
+    /// without the leading ReLU.</summary>
+    public FactorizedReduction(int inChannels, int outChannels, bool relu = true)
     {
+        _relu = relu;
         if (outChannels < 2) throw new ArgumentException($"FactorizedReduction: needs at least 2 output channels, got {outChannels}");
         _path1 = RegisterModule("path_1", new Conv2d(inChannels, outChannels / 2, 1, stride: 2));
         _path2 = RegisterModule("path_2", new Conv2d(inChannels, outChannels - outChannels / 2, 1));
@@ -245,9 +273,9 @@ public sealed class FactorizedReduction : Module<Tensor, Tensor>
     }
 
     /// <summary>Adds the layers of the constructor with the same arguments; returns the output size (⌈H/2⌉ × ⌈W/2⌉).</summary>
-    public static (int H, int W) Count(CostCounter c, int inChannels, int outChannels, int h, int w)
+    public static (int H, int W) Count(CostCounter c, int inChannels, int outChannels, int h, int w, bool relu = true)
     {
-        c.Elementwise(inChannels, h, w);
+        if (relu) c.Elementwise(inChannels, h, w);
         (int oh, int ow) = c.Conv(inChannels, outChannels / 2, h, w, 1, 1, 2);
         c.Elementwise(inChannels, oh, ow);   // the fixed shift selects pixels: no weights, no multiply-adds counted
         c.Conv(inChannels, outChannels - outChannels / 2, oh, ow, 1, 1);
@@ -259,7 +287,7 @@ public sealed class FactorizedReduction : Module<Tensor, Tensor>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        Tensor r = F.Relu(x);
+        Tensor r = _relu ? F.Relu(x) : x;
         Tensor a = _path1.Forward(r);
         Tensor b = _path2.Forward(F.Conv2d(r, _shift, null, _shiftOptions));
         return _bn.Forward(F.ConcatChannels(a, b));

@@ -14,7 +14,7 @@ public sealed class NasNetCostTests
     public void NasNetA_6At768_OnCifar_HasThePapers3Point3MillionParameters()
     {
         ArchitectureCost cost = NasNetGenotype.NasNetA(6, 768, auxHead: false).Cost(Cifar);
-        Assert.Equal(3_347_498, cost.Parameters);   // measured; the paper reports 3.3M
+        Assert.Equal(3_346_538, cost.Parameters);   // measured; the paper reports 3.3M
         Assert.Equal(3.3, Math.Round(cost.Parameters / 1e6, 1));
     }
 

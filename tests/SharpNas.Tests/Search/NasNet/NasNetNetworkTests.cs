@@ -64,6 +64,7 @@ public sealed class NasNetNetworkTests
     {
         NasNetGenotype g = NasNetGenotype.NasNetA(1, 96, auxHead: true);   // N = 1, F = 4
         NasNetNetwork net = BuildInitialized(g, Tiny);
+        Assert.Equal([24, 32, 48, 64, 96], net.Cells.Select(c => c.OutChannels));   // 6F, 4·2F, 6·2F, 4·4F, 6·4F
         Tensor logits = net.Forward(RandomImages(2, Tiny, 2));
         Assert.Equal([2, 10], logits.ShapeArray);
         Assert.Equal([2, 10], net.LastAuxLogits!.ShapeArray);
@@ -177,6 +178,7 @@ public sealed class NasNetNetworkTests
         Assert.Contains("stem_bn.running_var", names);
         Assert.Contains("cells.0.h0_adjust.conv.weight", names);
         Assert.DoesNotContain(names, n => n.StartsWith("cells.0.h1_adjust.", StringComparison.Ordinal));   // first cell: h1 = the stem's output as is
+        Assert.Contains("cells.0.output_reduce_1.conv.weight", names);   // … projected to F before the output concat
         Assert.Contains("cells.1.h1_adjust.conv.weight", names);         // stem (12 channels) → F = 8
         Assert.Contains("cells.2.h1_adjust.path_2.weight", names);       // after a reduction cell: factorized reduction
         Assert.Contains("cells.0.comb_iter_0_left.depthwise_1.weight", names);
