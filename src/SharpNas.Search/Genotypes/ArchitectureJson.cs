@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SharpNas.Search.Spaces.NasNet;
 using SharpNas.Search.Spaces.StageWise;
 using SharpNas.Training;
 
@@ -9,7 +10,7 @@ namespace SharpNas.Search.Genotypes;
 public static class ArchitectureJson
 {
     /// <summary>The kinds this version reads.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [StageGenotype.KindName];
+    public static IReadOnlyList<string> Kinds { get; } = [StageGenotype.KindName, NasNetGenotype.KindName];
 
     /// <summary>Parses an architecture; <paramref name="source"/> names the input in errors.</summary>
     public static IArchitecture Parse(string json, string source)
@@ -22,6 +23,7 @@ public static class ArchitectureJson
         return kind switch
         {
             StageGenotype.KindName => StageGenotype.FromJson(o, source),
+            NasNetGenotype.KindName => NasNetGenotype.FromJson(o, source),
             _ => throw new GenotypeException($"{source}: unknown kind \"{kind}\"; expected one of {string.Join(", ", Kinds)}"),
         };
     }
