@@ -1,4 +1,5 @@
 using SharpNas.Search.Evaluators;
+using SharpNas.Search.Importance;
 
 namespace SharpNas.Cli.Commands;
 
@@ -6,5 +7,6 @@ namespace SharpNas.Cli.Commands;
 internal static class StageScorers
 {
     public static IStageScorer Create(string criterion, ulong seed) =>
-        throw new ArgumentException($"--criterion {criterion}: importance criteria arrive with the importance module");
+        new ImportanceStageScorer(ImportanceStageScorer.ParseCriterion(criterion),
+            new ImportanceOptions { IlFs = new IlFsOptions { Seed = seed } });
 }

@@ -55,7 +55,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 /// <c>new ResNet([3, 3, 3])</c> is ResNet-20; [18, 18, 18] is ResNet-110. State-dict names follow the common
 /// PyTorch CIFAR definition: <c>conv1</c>, <c>bn1</c>, <c>layer{s}.{b}.conv1</c>…, <c>fc</c>.
 /// </summary>
-public sealed class ResNet : Module<Tensor, Tensor>
+public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
 {
     private readonly Conv2d _conv1;
     private readonly BatchNorm2d _bn1;
