@@ -99,6 +99,7 @@ public sealed class Trainer
             {
                 if (batch.Number < skipBatches) continue;
                 int n = batch.Count;
+                optimizer.LearningRate = _options.EffectiveSchedule.At(epoch + (double)batch.Number / batches, _options.LearningRate);
                 using (TensorScope step = _pool.BeginStep())
                 {
                     Tensor x = Tensor.FromArray(batch.Images, n, input.Channels, input.Height, input.Width);
@@ -122,7 +123,7 @@ public sealed class Trainer
                     long remainingImages = (long)(batches - batch.Number - 1) * _options.BatchSize
                         + (long)(_options.Epochs - epoch - 1) * _data.Train.Count;
                     Progress(new TrainingProgress("train", epoch + 1, _options.Epochs, batch.Number + 1, batches, lossSum / seen,
-                        (double)correct / seen, ips, wall.Elapsed, TimeSpan.FromSeconds(remainingImages / Math.Max(ips, 1e-9)), lr));
+                        (double)correct / seen, ips, wall.Elapsed, TimeSpan.FromSeconds(remainingImages / Math.Max(ips, 1e-9)), optimizer.LearningRate));
                 }
                 if (cancel.IsCancellationRequested)
                 {

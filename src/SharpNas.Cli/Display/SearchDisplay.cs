@@ -71,6 +71,7 @@ internal sealed class SearchDisplay
     /// <summary>A table with the given columns and rows.</summary>
     public static void Table(IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
     {
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;   // a log file has no width: don't wrap cells
         var table = new Table();
         foreach (string c in columns) table.AddColumn(Markup.Escape(c));
         foreach (var r in rows) table.AddRow(r.Select(Markup.Escape).ToArray());

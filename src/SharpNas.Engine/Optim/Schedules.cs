@@ -1,11 +1,12 @@
 namespace SharpNas.Engine.Optim;
 
-/// <summary>A learning-rate schedule: the rate to use during epoch <c>e</c> (0-based), from a base rate.
+/// <summary>A learning-rate schedule: the rate to use during epoch <c>e</c> (0-based; fractional values give the
+/// rate part-way through an epoch, which the trainer uses to anneal per step), from a base rate.
 /// Schedules are pure functions of the epoch, so a resumed run gets exactly the rates of an uninterrupted one.</summary>
 public abstract record LrSchedule
 {
     /// <summary>The rate for epoch <paramref name="epoch"/>.</summary>
-    public abstract double At(int epoch, double baseLr);
+    public abstract double At(double epoch, double baseLr);
 
     /// <summary>Parses a schedule name: <c>constant</c>, <c>cosine</c> (over <paramref name="epochs"/>),
     /// <c>multistep</c> (×0.1 at 50% and 75%), optionally prefixed by <c>warmup{N}-</c>.</summary>
@@ -32,7 +33,7 @@ public abstract record LrSchedule
     public sealed record Constant : LrSchedule
     {
         /// <inheritdoc/>
-        public override double At(int epoch, double baseLr) => baseLr;
+        public override double At(double epoch, double baseLr) => baseLr;
     }
 
     /// <summary>PyTorch's CosineAnnealingLR in closed form: eta_min + (base − eta_min)(1 + cos(π·e/T_max))/2
@@ -40,14 +41,14 @@ public abstract record LrSchedule
     public sealed record Cosine(int TMax, double EtaMin) : LrSchedule
     {
         /// <inheritdoc/>
-        public override double At(int epoch, double baseLr) => EtaMin + (baseLr - EtaMin) * (1 + Math.Cos(Math.PI * epoch / TMax)) / 2;
+        public override double At(double epoch, double baseLr) => EtaMin + (baseLr - EtaMin) * (1 + Math.Cos(Math.PI * epoch / TMax)) / 2;
     }
 
     /// <summary>PyTorch's MultiStepLR: base·γ^(number of milestones ≤ e).</summary>
     public sealed record MultiStep(IReadOnlyList<int> Milestones, double Gamma) : LrSchedule
     {
         /// <inheritdoc/>
-        public override double At(int epoch, double baseLr) => baseLr * Math.Pow(Gamma, Milestones.Count(m => m <= epoch));
+        public override double At(double epoch, double baseLr) => baseLr * Math.Pow(Gamma, Milestones.Count(m => m <= epoch));
     }
 
     /// <summary>PyTorch's LinearLR: factor rises linearly from <paramref name="StartFactor"/> to 1 over
@@ -55,7 +56,7 @@ public abstract record LrSchedule
     public sealed record LinearWarmup(double StartFactor, int Epochs) : LrSchedule
     {
         /// <inheritdoc/>
-        public override double At(int epoch, double baseLr) =>
+        public override double At(double epoch, double baseLr) =>
             baseLr * (epoch >= Epochs ? 1.0 : StartFactor + (1 - StartFactor) * epoch / Epochs);
     }
 
@@ -64,7 +65,7 @@ public abstract record LrSchedule
     public sealed record Sequential(LrSchedule First, LrSchedule Then, int Milestone) : LrSchedule
     {
         /// <inheritdoc/>
-        public override double At(int epoch, double baseLr) =>
+        public override double At(double epoch, double baseLr) =>
             epoch < Milestone ? First.At(epoch, baseLr) : Then.At(epoch - Milestone, baseLr);
     }
 
@@ -72,6 +73,6 @@ public abstract record LrSchedule
     public sealed record Chained(LrSchedule A, LrSchedule B) : LrSchedule
     {
         /// <inheritdoc/>
-        public override double At(int epoch, double baseLr) => A.At(epoch, baseLr) * B.At(epoch, baseLr) / baseLr;
+        public override double At(double epoch, double baseLr) => A.At(epoch, baseLr) * B.At(epoch, baseLr) / baseLr;
     }
 }

@@ -6,7 +6,7 @@ namespace SharpNas.Search.Trials;
 
 /// <summary>
 /// Runs trials durably: a trial already completed in the store is answered from the store without evaluating
-/// again; otherwise it is marked running, evaluated (resuming from its artifact folder's checkpoint if a previous
+/// again (so is a trial whose architecture and configuration equal a completed trial's); otherwise it is marked running, evaluated (resuming from its artifact folder's checkpoint if a previous
 /// process was killed), and completed in the store before the call returns.
 /// </summary>
 public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string runDir)
@@ -35,6 +35,18 @@ public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string 
             TrialMetrics stored = TrialMetrics.FromJson(trial.Metrics);
             Finished?.Invoke(trial, stored, true);
             return stored;
+        }
+        // The same architecture with the same configuration was already evaluated under another key (e.g. a stage-wise
+        // candidate identical to the current network because no stage grew): reuse its result and files.
+        Trial? twin = store.All().FirstOrDefault(t => t.Key != key && t.Status == TrialStatus.Completed && t.Metrics is not null
+            && t.Genotype.ToJsonString() == trial.Genotype.ToJsonString() && t.Config.ToJsonString() == config.ToJsonString());
+        if (twin is not null)
+        {
+            store.Start(key, twin.ArtifactDir ?? "");
+            trial = store.Complete(key, twin.Metrics!);
+            TrialMetrics reused = TrialMetrics.FromJson(twin.Metrics!);
+            Finished?.Invoke(trial, reused, true);
+            return reused;
         }
         string dir = Path.Combine(runDir, "trials", key.Replace('/', '-'));
         trial = store.Start(key, Path.GetRelativePath(runDir, dir));

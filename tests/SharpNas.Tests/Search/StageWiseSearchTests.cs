@@ -102,6 +102,19 @@ public sealed class StageWiseSearchTests : IDisposable
     }
 
     [Fact]
+    public void AnIdenticalArchitectureIsAnsweredFromItsTwinTrial()
+    {
+        using var store = new SqliteTrialStore(Path.Combine(_dir, "trials.db"));
+        var flat = new FlatEvaluator();
+        // No stage ever grows, so every candidate equals the initial network and every temporary the first one.
+        StageWiseResult r = new StageWiseSearch(Options(iterations: 2), new TrialRunner(store, flat, _dir)).Run();
+        Assert.Equal(2, flat.Count);   // the initial and the first temporary network
+        Assert.Equal(5, store.All().Count(t => t.Status == TrialStatus.Completed));
+        Assert.Equal(store.Find("initial")!.ArtifactDir, store.Find("iter2/candidate")!.ArtifactDir);
+        Assert.Equal(5, r.Steps.Count);
+    }
+
+    [Fact]
     public void ARunFolderOfAnotherSearchIsRefused()
     {
         string db = Path.Combine(_dir, "trials.db");
