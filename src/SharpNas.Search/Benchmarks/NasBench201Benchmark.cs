@@ -40,7 +40,7 @@ public static class NasBench201Benchmark
     public static EvolutionOptions EvolutionSettings { get; } = new() { Population = 10, SampleSize = 3 };
 
     /// <inheritdoc cref="EvolutionSettings"/>
-    public static ReinforceOptions ReinforceSettings { get; } = new() { LearningRate = 0.005, BaselineDecay = 0.9, EntropyWeight = 1e-3 };
+    public static ReinforceOptions ReinforceSettings { get; } = new() { LearningRate = 0.005, BaselineDecay = 0.95, EntropyWeight = 1e-4 };
 
     /// <inheritdoc cref="EvolutionSettings"/>
     public static ReinforceOptions PpoSettings { get; } = ReinforceSettings with { Algorithm = PolicyGradient.Ppo, BatchSize = 10, MinibatchSize = 10, PpoEpochs = 4 };
