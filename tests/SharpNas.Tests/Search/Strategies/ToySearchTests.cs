@@ -21,7 +21,7 @@ public sealed class ToySearchTests : IDisposable
     /// <summary>A small controller so the toy runs take well under a second.</summary>
     private static readonly ReinforceOptions SmallController = new()
     {
-        Controller = new ControllerOptions { HiddenSize = 16, EmbeddingSize = 16 },
+        Controller = new ControllerOptions { HiddenSize = 8, EmbeddingSize = 8 },
         LearningRate = 0.02, BaselineDecay = 0.9, EntropyWeight = 0,
     };
 
@@ -38,11 +38,11 @@ public sealed class ToySearchTests : IDisposable
         var space = ToyEvaluator.Space(6, 4);
         var toy = new ToyEvaluator(Target, hamming: true);
         var strategy = new ReinforceStrategy(space, 1, SmallController with { Algorithm = algorithm, BatchSize = batch, MinibatchSize = 4 });
-        DiscreteSearchResult r = Run(strategy, toy, 240);
+        DiscreteSearchResult r = Run(strategy, toy, 160);
         double first = r.History.Take(40).Average(o => o.Reward), last = r.History.TakeLast(40).Average(o => o.Reward);
         Assert.True(last > first + 0.3, $"{algorithm}: mean reward {first:0.000} over the first 40 samples, {last:0.000} over the last 40");
         Assert.True(toy.FirstHit(r.History) >= 0, $"{algorithm}: target never sampled");
-        Assert.True(strategy.Updates == 240 / batch);
+        Assert.Equal(160 / batch, strategy.Updates);
     }
 
     [Fact]
