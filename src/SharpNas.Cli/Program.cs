@@ -13,6 +13,7 @@ public static class Program
         {
             TrainCommand.Create(),
             new Command("search", "run an architecture search") { SearchStageWiseCommand.Create() },
+            new Command("bench", "compare search strategies on a tabular benchmark") { BenchNb201Command.Create() },
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
