@@ -103,8 +103,12 @@ public sealed class Trainer
                 using (TensorScope step = _pool.BeginStep())
                 {
                     Tensor x = Tensor.FromArray(batch.Images, n, input.Channels, input.Height, input.Width);
+                    ITrainingHooks? hooks = _model as ITrainingHooks;
+                    hooks?.SetTrainingProgress((epoch + (double)batch.Number / batches) / _options.Epochs);
                     Tensor logits = _model.Forward(x);
-                    Tensor loss = F.CrossEntropy(logits, batch.Labels.AsSpan(0, n), _options.LabelSmoothing);
+                    Tensor loss = hooks is null
+                        ? F.CrossEntropy(logits, batch.Labels.AsSpan(0, n), _options.LabelSmoothing)
+                        : hooks.TrainingLoss(logits, batch.Labels.AsSpan(0, n), _options.LabelSmoothing);
                     float lossValue = loss.Item();
                     if (!float.IsFinite(lossValue))
                         throw new TrainingDivergedException($"training diverged: loss is {lossValue} at epoch {epoch + 1}, batch {batch.Number + 1} (lower the learning rate, now {lr:G3})");

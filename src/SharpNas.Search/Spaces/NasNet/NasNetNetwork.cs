@@ -19,7 +19,7 @@ namespace SharpNas.Search.Spaces.NasNet;
 /// ScheduledDropPath: call <see cref="SetTrainingProgress"/> with the fraction of training done (e.g. once per step or
 /// epoch) to raise the drop probabilities linearly.</para>
 /// </summary>
-public sealed class NasNetNetwork : Module<Tensor, Tensor>
+public sealed class NasNetNetwork : Module<Tensor, Tensor>, SharpNas.Training.ITrainingHooks
 {
     private readonly Conv2d _stemConv;
     private readonly BatchNorm2d _stemBn;
@@ -91,6 +91,9 @@ public sealed class NasNetNetwork : Module<Tensor, Tensor>
     /// <summary>Cross-entropy of <paramref name="logits"/>, plus <see cref="NasNetAuxHead.LossWeight"/> × the auxiliary
     /// head's cross-entropy when the last forward pass produced aux logits.</summary>
     public Tensor TrainingLoss(Tensor logits, ReadOnlySpan<long> labels, float labelSmoothing = 0f)
+        => Loss(logits, labels, labelSmoothing);
+
+    private Tensor Loss(Tensor logits, ReadOnlySpan<long> labels, float labelSmoothing)
     {
         Tensor loss = F.CrossEntropy(logits, labels, labelSmoothing);
         return LastAuxLogits is null ? loss
