@@ -12,7 +12,7 @@ public static class Program
         var root = new RootCommand("SharpNas: efficient neural architecture search for image classification")
         {
             TrainCommand.Create(),
-            new Command("search", "run an architecture search") { SearchStageWiseCommand.Create() },
+            new Command("search", "run an architecture search") { SearchStageWiseCommand.Create(), SearchNasNetCommand.Create() },
             new Command("bench", "compare search strategies on a tabular benchmark") { BenchNb201Command.Create() },
         };
         ParseResult parsed = root.Parse(args);

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharpNas.Cli.Display;
+using SharpNas.Data;
+using SharpNas.Search.Evaluators;
+using SharpNas.Search.Spaces;
+using SharpNas.Search.Spaces.NasNet;
+using SharpNas.Search.Strategies.Discrete;
+using SharpNas.Search.Strategies.Evolution;
+using SharpNas.Search.Strategies.RandomSearch;
+using SharpNas.Search.Strategies.Reinforce;
+using SharpNas.Search.Trials;
+using SharpNas.Training;
+
+namespace SharpNas.Cli.Commands;
+
+/// <summary><c>sharpnas search nasnet</c>: search NASNet's normal and reduction cells with the controller, evolution or random search,
+/// training every child network (small "N @ F" stacks) on the data.</summary>
+internal static class SearchNasNetCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "dataset spec (builtin, cifar10:DIR, …)", DefaultValueFactory = _ => "builtin" };
+        var strategy = new Option<string>("--strategy") { Description = "reinforce, ppo, evolution or random", DefaultValueFactory = _ => "reinforce" };
+        var budget = new Option<int>("--budget") { Description = "child networks to train", DefaultValueFactory = _ => 8 };
+        var blocks = new Option<int>("--blocks") { Description = "blocks per cell (B)", DefaultValueFactory = _ => 5 };
+        var cells = new Option<int>("--cells") { Description = "normal cells per stage of a child (N)", DefaultValueFactory = _ => 1 };
+        var filters = new Option<int>("--filters") { Description = "initial filters of a child (F)", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { Description = "training epochs per child", DefaultValueFactory = _ => 1 };
+        var valSize = new Option<string>("--val-size") { Description = "validation images carved from the training set (the reward)", DefaultValueFactory = _ => "0.1" };
+        var trainSubset = new Option<int>("--train-subset") { Description = "use only this many training images (0 = all)", DefaultValueFactory = _ => 3000 };
+        var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "base learning rate of the children", DefaultValueFactory = _ => 0.05 };
+        var seed = new Option<ulong>("--seed") { Description = "the run's seed", DefaultValueFactory = _ => 0UL };
+        var threads = new Option<int?>("--threads") { Description = "worker threads" };
+        var outDir = new Option<string?>("--out") { Description = "run folder (default runs/nasnet-STRATEGY-sSEED); rerunning resumes" };
+        var cmd = new Command("nasnet", "NASNet: search a normal and a reduction cell")
+        {
+            data, strategy, budget, blocks, cells, filters, epochs, valSize, trainSubset, batch, lr, seed, threads, outDir,
+        };
+        cmd.SetAction(p => CommandRunner.Run(cancel =>
+        {
+            ThreadSettings.Apply(p.GetValue(threads));
+            ulong runSeed = p.GetValue(seed);
+            string strategyName = p.GetValue(strategy)!.Trim().ToLowerInvariant();
+            var space = new NasNetDecisionSpace(p.GetValue(blocks));
+            IDiscreteStrategy strat = strategyName switch
+            {
+                "reinforce" => new ReinforceStrategy(space, runSeed),
+                "ppo" => new ReinforceStrategy(space, runSeed, ReinforceOptions.NasNetPpo),
+                "evolution" => new RegularizedEvolution(space, runSeed, new EvolutionOptions { Population = Math.Clamp(p.GetValue(budget) / 2, 2, 100), SampleSize = 2 }),
+                "random" => new RandomSearchStrategy(space, runSeed),
+                _ => throw new ArgumentException($"--strategy {strategyName}: expected reinforce, ppo, evolution or random"),
+            };
+            if (p.GetValue(budget) < 1) throw new ArgumentException($"--budget must be at least 1, got {p.GetValue(budget)}");
+            DataSpec spec = DataSpec.Parse(p.GetValue(data)!);
+            DatasetPair pair = spec.Load();
+            ImageDataset train = pair.Train;
+            if (p.GetValue(trainSubset) is int subset and > 0 && subset < train.Count)
+                train = new ValidationSplit(ValidationSize.FromCount(train.Count - subset), runSeed).Apply(train).Train;
+            DatasetSplit split = new ValidationSplit(ValidationSize.Parse(p.GetValue(valSize)!), runSeed).Apply(train);
+            var trainingData = new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test);
+            string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"nasnet-{strategyName}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
+            Directory.CreateDirectory(dir);
+            int n = p.GetValue(cells), f = p.GetValue(filters);
+            var options = new TrainerOptions { Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr), Seed = runSeed, EvaluateTestEveryEpoch = false };
+
+            var display = new SearchDisplay();
+            var trainer = new TrainingEvaluator(trainingData, spec.ToString(), options, new CostSettings { LatencyRuns = 0 }, scorer: null);
+            trainer.Progress += (_, progress) => display.Training(progress);
+            var children = new TrainedChildEvaluator(space, s => NasNetGenotype.FromDecisions(s, n, f), trainer, dir, options.Epochs);
+            children.Started += (key, _) => display.TrialStarted(key, $"NASNet child {n} @ {f}");
+            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            var search = new DiscreteSearch(strat, children, store);
+            search.Observed += (i, o, fromStore) => display.Line(string.Create(CultureInfo.InvariantCulture,
+                $"sample {i}{(fromStore ? " (already done)" : "")}: validation accuracy {o.Reward:P2}"));
+            display.Line($"NASNet search ({strat.Name}) on {spec}: {p.GetValue(budget)} children of {n} @ {f}, {options.Epochs} epoch(s) each, {trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation images → {dir}");
+            DiscreteSearchResult result = display.Run(() => search.Run(new DiscreteBudget(MaxQueries: p.GetValue(budget)), cancel));
+
+            var rows = store.All().Where(t => t.Role == DiscreteSearch.Role && t.Metrics is not null)
+                .Select(t => (Trial: t, Metrics: TrialMetrics.FromJson(t.Metrics!), Reward: t.Metrics!["reward"]!.GetValue<double>()))
+                .OrderByDescending(r => r.Reward).ToList();
+            var best = rows[0];
+            var bestArch = (JsonObject)best.Trial.Metrics!["architecture"]!.DeepClone();
+            TrainingRun.WriteAtomically(Path.Combine(dir, "best-arch.json"), bestArch.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            var json = new JsonObject
+            {
+                ["strategy"] = strat.Name,
+                ["trials_trained"] = rows.Count,
+                ["best"] = new JsonObject
+                {
+                    ["key"] = best.Trial.Key, ["genotype"] = bestArch, ["valid_accuracy"] = best.Reward,
+                    ["test_accuracy"] = best.Metrics.TestAccuracy, ["params"] = best.Metrics.Parameters, ["flops"] = best.Metrics.Macs,
+                },
+                ["samples"] = new JsonArray(rows.Select(r => (JsonNode)new JsonObject
+                {
+                    ["key"] = r.Trial.Key, ["choices"] = r.Trial.Genotype["key"]?.DeepClone(), ["valid_accuracy"] = r.Reward,
+                    ["test_accuracy"] = r.Metrics.TestAccuracy, ["params"] = r.Metrics.Parameters, ["flops"] = r.Metrics.Macs, ["train_seconds"] = r.Metrics.TrainSeconds,
+                }).ToArray()),
+            };
+            TrainingRun.WriteAtomically(Path.Combine(dir, "results.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            string[] columns = ["trial", "valid acc", "test acc", "params", "FLOPs (M)", "train s"];
+            var cellsText = rows.Take(10).Select(r => (IReadOnlyList<string>)[
+                r.Trial.Key, r.Reward.ToString("P2", CultureInfo.InvariantCulture), r.Metrics.TestAccuracy?.ToString("P2", CultureInfo.InvariantCulture) ?? "–",
+                r.Metrics.Parameters.ToString("N0", CultureInfo.InvariantCulture), (r.Metrics.Macs / 1e6).ToString("F1", CultureInfo.InvariantCulture),
+                r.Metrics.TrainSeconds.ToString("F0", CultureInfo.InvariantCulture)]).ToList();
+            TrainingRun.WriteAtomically(Path.Combine(dir, "results.md"),
+                $"# NASNet search ({strat.Name}) on {spec}\n\n| {string.Join(" | ", columns)} |\n|{string.Concat(Enumerable.Repeat("---|", columns.Length))}\n"
+                + string.Concat(cellsText.Select(c => "| " + string.Join(" | ", c) + " |\n")) + $"\nBest cells: `{best.Trial.Genotype["key"]}` (see best-arch.json).\n");
+            SearchDisplay.Table(columns, cellsText);
+            Console.WriteLine($"best: {best.Trial.Key} validation {best.Reward:P2}; wrote {Path.Combine(dir, "results.md")}, results.json, best-arch.json, trials.db");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}

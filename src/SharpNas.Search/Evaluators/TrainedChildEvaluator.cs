@@ -1,0 +1,30 @@
+using System.Text.Json.Nodes;
+using SharpNas.Search.Spaces;
+using SharpNas.Search.Strategies.Discrete;
+using SharpNas.Training;
+
+namespace SharpNas.Search.Evaluators;
+
+/// <summary>
+/// Evaluates a sample of a discrete space by building its architecture and training it with an <see cref="IEvaluator"/>
+/// in <c>RUN/trials/&lt;sample key&gt;</c>: reward = validation accuracy (test accuracy if there is no validation set),
+/// cost = training seconds; the trial metrics are stored with the sample.
+/// </summary>
+public sealed class TrainedChildEvaluator(IDiscreteSpace space, Func<int[], IArchitecture> build, IEvaluator evaluator, string runDir, int epochs)
+    : IDiscreteEvaluator
+{
+    /// <summary>Called when a child starts training.</summary>
+    public event Action<string, IArchitecture>? Started;
+
+    /// <inheritdoc/>
+    public DiscreteEvaluation Evaluate(int[] sample, CancellationToken cancel)
+    {
+        IArchitecture architecture = build(sample);
+        string key = space.Key(sample);
+        Started?.Invoke(key, architecture);
+        TrialMetrics m = evaluator.Evaluate(new TrialRequest(key, "sample", architecture, Path.Combine(runDir, "trials", key), epochs), cancel);
+        JsonObject metrics = m.ToJson();
+        metrics["architecture"] = architecture.ToJson();
+        return new DiscreteEvaluation(m.ValidationAccuracy ?? m.TestAccuracy ?? 0, m.TrainSeconds, metrics);
+    }
+}
