@@ -14,6 +14,7 @@ public static class Program
             TrainCommand.Create(),
             new Command("search", "run an architecture search") { SearchStageWiseCommand.Create() },
             ReportCommand.Create(),
+            ExportCommand.Create(),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
