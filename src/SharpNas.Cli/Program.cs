@@ -14,6 +14,8 @@ public static class Program
             TrainCommand.Create(),
             new Command("search", "run an architecture search") { SearchStageWiseCommand.Create(), SearchNasNetCommand.Create() },
             new Command("bench", "compare search strategies on a tabular benchmark") { BenchNb201Command.Create() },
+            ReportCommand.Create(),
+            ExportCommand.Create(),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

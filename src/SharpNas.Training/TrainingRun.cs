@@ -6,6 +6,7 @@ using SharpNas.Engine.Kernels;
 using SharpNas.Engine.Modules;
 using SharpNas.Training.Checkpoints;
 using SharpNas.Training.Cost;
+using SharpNas.Training.Reports;
 
 namespace SharpNas.Training;
 
@@ -121,6 +122,8 @@ public static class TrainingRun
             new Dictionary<string, string> { ["architecture"] = architecture.ToJson().ToJsonString() });
         WriteAtomically(metricsPath, JsonSerializer.Serialize(metrics, RunMetrics.JsonOptions) + "\n");
         File.Delete(Path.Combine(outDir, Checkpoint.FileName));
+        TrainRunReport.Build(metrics, Path.GetFileName(Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar)))
+            .Write(Path.Combine(outDir, TrainRunReport.FileName));
         return metrics;
     }
 

@@ -4,6 +4,7 @@ using SharpNas.Cli.Display;
 using SharpNas.Data;
 using SharpNas.Engine.Models;
 using SharpNas.Search.Evaluators;
+using SharpNas.Search.Reports;
 using SharpNas.Search.Spaces.StageWise;
 using SharpNas.Search.Strategies.StageWise;
 using SharpNas.Search.Trials;
@@ -85,10 +86,11 @@ internal static class SearchStageWiseCommand
             var started = DateTime.UtcNow;
             StageWiseReport report = display.Run(() => run.Run(pair.Test.Labels, pair.Test.ClassCount, cancel));
             report.Write(dir, $"Stage-wise NAS on {spec} ({p.GetValue(criterion)})");
+            SearchRunReport.Write(dir, command: "sharpnas search stagewise " + string.Join(' ', p.Tokens.Select(t => t.Value)));
             SearchDisplay.Table(StageWiseReport.Columns, report.Rows.Select(StageWiseReport.Cells));
             if (report.EnsembleAccuracy is double e)
                 Console.WriteLine($"ensemble of candidates: test accuracy {e:P2} with {report.EnsembleParameters:N0} parameters");
-            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, trials.db ({(DateTime.UtcNow - started).TotalSeconds:F0} s this run)");
+            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, report.html, trials.db ({(DateTime.UtcNow - started).TotalSeconds:F0} s this run)");
             return ExitCodes.Ok;
         }));
         return cmd;
