@@ -31,7 +31,7 @@ internal static class SearchStageWiseCommand
         var baselines = new Option<bool>("--baselines") { Description = "also train uniform-depth networks of similar size", DefaultValueFactory = _ => true };
         var stop = new Option<bool>("--stop-on-convergence") { Description = "stop when no stage grows" };
         var valSize = new Option<string>("--val-size") { Description = "validation images carved from the training set", DefaultValueFactory = _ => "0.1" };
-        var trainSubset = new Option<int>("--train-subset") { Description = "use only this many training images (0 = all)", DefaultValueFactory = _ => 0 };
+        var trainSubset = new Option<int?>("--train-subset") { Description = "use only this many training images (0 = all; default 5000 for builtin, else all)" };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 128 };
         var lr = new Option<double>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<ulong>("--seed") { Description = "the run's seed", DefaultValueFactory = _ => 0UL };
@@ -52,7 +52,8 @@ internal static class SearchStageWiseCommand
             DataSpec spec = DataSpec.Parse(p.GetValue(data)!);
             DatasetPair pair = spec.Load();
             ImageDataset train = pair.Train;
-            if (p.GetValue(trainSubset) is int subset and > 0 && subset < train.Count)
+            int subset = p.GetValue(trainSubset) ?? (spec.Kind == DatasetKind.Builtin ? 5000 : 0);
+            if (subset > 0 && subset < train.Count)
                 train = new ValidationSplit(ValidationSize.FromCount(train.Count - subset), runSeed).Apply(train).Train;
             DatasetSplit split = new ValidationSplit(ValidationSize.Parse(p.GetValue(valSize)!), runSeed).Apply(train);
             var trainingData = new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test);
