@@ -22,6 +22,10 @@ public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string 
     /// <summary>Trials evaluated by this process (not answered from the store).</summary>
     public int Evaluated { get; private set; }
 
+    /// <summary>Whether two trial configurations train the same way (stage scoring aside, which only adds metrics).</summary>
+    private static bool SameTraining(JsonObject a, JsonObject b) =>
+        a["epochs"]?.ToJsonString() == b["epochs"]?.ToJsonString() && a["transfer_from"]?.ToJsonString() == b["transfer_from"]?.ToJsonString();
+
     /// <summary>Evaluates (or recalls) the trial <paramref name="key"/>.</summary>
     public TrialMetrics Run(string key, string role, IArchitecture architecture, int epochs, bool scoreStages = false,
         string? transferFrom = null, CancellationToken cancel = default)
@@ -39,7 +43,8 @@ public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string 
         // The same architecture with the same configuration was already evaluated under another key (e.g. a stage-wise
         // candidate identical to the current network because no stage grew): reuse its result and files.
         Trial? twin = store.All().FirstOrDefault(t => t.Key != key && t.Status == TrialStatus.Completed && t.Metrics is not null
-            && t.Genotype.ToJsonString() == trial.Genotype.ToJsonString() && t.Config.ToJsonString() == config.ToJsonString());
+            && t.Genotype.ToJsonString() == trial.Genotype.ToJsonString() && SameTraining(t.Config, config)
+            && (!scoreStages || t.Metrics["stage_scores"] is JsonArray));
         if (twin is not null)
         {
             store.Start(key, twin.ArtifactDir ?? "");

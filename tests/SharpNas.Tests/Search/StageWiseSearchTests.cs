@@ -115,6 +115,17 @@ public sealed class StageWiseSearchTests : IDisposable
     }
 
     [Fact]
+    public void ABaselineEqualToTheInitialNetworkReusesItsTrainedTrial()
+    {
+        var eval = new ScriptedEvaluator();
+        using var store = new SqliteTrialStore(Path.Combine(_dir, "trials.db"));
+        StageWiseReport report = new StageWiseRun(Options(iterations: 0), new TrialRunner(store, eval, _dir), _dir).Run([], 3);
+        Assert.Equal(["initial"], eval.Evaluated);
+        Assert.Contains(report.Rows, r => r.Role == "baseline" && r.Genotype.Depths.SequenceEqual([2, 2, 2]));
+        Assert.Equal(TrialStatus.Completed, store.Find("baseline/d2")!.Status);
+    }
+
+    [Fact]
     public void ARunFolderOfAnotherSearchIsRefused()
     {
         string db = Path.Combine(_dir, "trials.db");
