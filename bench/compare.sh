@@ -4,14 +4,15 @@
 #
 #   bench/compare.sh [runs=5] [workload ...]
 #   workloads: train20 (ResNet-20 training, batch 128), infer20 (ResNet-20 inference, batch 256),
-#              train56 (ResNet-56 training, batch 128); default: all three
+#              train56 (ResNet-56 training, batch 128), trainnas (NASNet-A 2 @ 384 training, batch 128);
+#              default: all four
 # Environment: THREADS (default 2), STEPS (timed steps per run, default 10), PYTHON (default /usr/bin/python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 shift || true
 workloads=("$@")
-[ ${#workloads[@]} -eq 0 ] && workloads=(train20 infer20 train56)
+[ ${#workloads[@]} -eq 0 ] && workloads=(train20 infer20 train56 trainnas)
 threads=${THREADS:-2}
 steps=${STEPS:-10}
 python=${PYTHON:-/usr/bin/python3}
@@ -24,7 +25,8 @@ args_of() {
     train20) echo "train-step --model resnet20 --batch 128" ;;
     infer20) echo "infer --model resnet20 --batch 256" ;;
     train56) echo "train-step --model resnet56 --batch 128" ;;
-    *) echo "unknown workload '$1' (train20, infer20, train56)" >&2; exit 2 ;;
+    trainnas) echo "train-step --model nasnet-a-2x16 --batch 128" ;;
+    *) echo "unknown workload '$1' (train20, infer20, train56, trainnas)" >&2; exit 2 ;;
   esac
 }
 

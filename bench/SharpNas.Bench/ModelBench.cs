@@ -83,9 +83,9 @@ internal static class ModelBench
     {
         "resnet20" => ResNet.Cifar(20),
         "resnet56" => ResNet.Cifar(56),
-        // TODO(lead): "nasnet-a-2x16" — NASNet-A CIFAR, N=2, F=16 (stem 48, no aux head, no drop-path), from
-        // src/SharpNas.Search/Spaces/NasNet/ once it lands; Bench already references SharpNas.Training, add the
-        // Search project reference and return the built network here.
-        _ => throw new ArgumentException($"--model must be resnet20 or resnet56, found '{model}'"),
+        // NASNet-A CIFAR, N = 2 cells per stage, penultimate 384 filters (F = 16, stem 48), no aux head, no drop-path.
+        "nasnet-a-2x16" => Search.Spaces.NasNet.NasNetGenotype.NasNetA(cellsPerStage: 2, penultimateFilters: 384, auxHead: false, dropPathKeepProb: 1.0)
+            .Build(new Training.InputSpec(3, 32, 32, 10)),
+        _ => throw new ArgumentException($"--model must be resnet20, resnet56 or nasnet-a-2x16, found '{model}'"),
     };
 }

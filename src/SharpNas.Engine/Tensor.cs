@@ -17,6 +17,9 @@ public sealed class Tensor
     /// <summary>The tensor whose buffer this view shares, or null if this tensor owns it.</summary>
     internal readonly Tensor? Base;
 
+    /// <summary>The pool this tensor's buffer was rented from (null for owned arrays and views).</summary>
+    internal TensorPool? Pool;
+
     /// <summary>The autograd node that produced this tensor (null for leaves and tensors made without grad).</summary>
     internal Node? GradFn;
 
@@ -52,7 +55,7 @@ public sealed class Tensor
         int size = ShapeSize(s, "Tensor.Empty");
         TensorScope? scope = TensorScope.Current;
         if (scope is null) return new Tensor(s, new float[size], 0, null);
-        var t = new Tensor(s, scope.Pool.Rent(size), 0, null);
+        var t = new Tensor(s, scope.Pool.Rent(size), 0, null) { Pool = scope.Pool };
         scope.Track(t);
         return t;
     }
@@ -218,6 +221,18 @@ public sealed class Tensor
                 : Zeros(_shape);
         }
         return Grad.Span;
+    }
+
+    /// <summary>Hands this intermediate tensor's gradient buffer back to its pool before the step ends (backprop
+    /// calls it once the gradient has been consumed); <see cref="Grad"/> becomes null. Gradients not rented from a
+    /// pool (leaves, tensors outside a scope) are left alone.</summary>
+    internal void ReleaseGrad()
+    {
+        Tensor? g = Grad;
+        if (g?.Pool is null || GradFn is null || ReferenceEquals(g.Buffer, ReleasedBuffer)) return;
+        g.Pool.Return(g.Buffer);
+        g.Buffer = ReleasedBuffer;
+        Grad = null;
     }
 
     internal static int ShapeSize(ReadOnlySpan<int> shape, string op)

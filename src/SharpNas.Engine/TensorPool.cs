@@ -79,7 +79,8 @@ public sealed class TensorScope : IDisposable
         _disposed = true;
         foreach (Tensor t in _tracked)
         {
-            Pool.Return(t.Buffer);
+            // Gradients released early by backprop went back to the pool already.
+            if (!ReferenceEquals(t.Buffer, Tensor.ReleasedBuffer)) Pool.Return(t.Buffer);
             t.Buffer = Tensor.ReleasedBuffer;
             t.GradFn = null;
             t.Grad = null;

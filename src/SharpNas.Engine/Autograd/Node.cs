@@ -91,6 +91,10 @@ internal static class Backprop
                 if (input.Grad is not null && !input.Grad.HasShape(input.Shape))
                     throw new InvalidOperationException($"Backward of {node.Op}: gradient {input.Grad.ShapeString} does not match input {input}");
             }
+            // Every consumer of t ran before its producer (reverse topological order), so t's gradient is complete
+            // and now consumed: give its buffer back so later gradients of this pass reuse it (as PyTorch frees
+            // non-leaf gradients). Leaves keep theirs; so does the root.
+            if (!ReferenceEquals(t, root)) t.ReleaseGrad();
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using SharpNas.Engine.Autograd;
+using SharpNas.Engine.Kernels;
+using SharpNas.Engine.Kernels.Fast;
 
 namespace SharpNas.Engine.Functional;
 
@@ -22,7 +24,10 @@ public static partial class F
             // y > 0 exactly where x > 0, so the output decides which gradients pass.
             ReadOnlySpan<float> y = output.Span, d = dy.Span;
             Span<float> dx = Inputs[0].GradSpanForAccumulation();
-            for (int i = 0; i < dx.Length; i++) if (y[i] > 0f) dx[i] += d[i];
+            unsafe
+            {
+                fixed (float* pdx = dx, pdy = d, py = y) SimdLoops.ReluGradientAdd(pdx, pdy, py, dx.Length, SimdLevels.Best);
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using SharpNas.Engine.Autograd;
 
 namespace SharpNas.Engine.Functional;
@@ -23,8 +24,12 @@ public static partial class F
         for (int i = 0; i < n; i++)
             for (int ch = 0; ch < c; ch++)
                 for (int r = 0; r < oh; r++)
-                    for (int q = 0; q < ow; q++)
-                        ys[((i * outChannels + ch + pad) * oh + r) * ow + q] = xs[((i * c + ch) * h + r * stride) * w + q * stride];
+                {
+                    ReadOnlySpan<float> src = xs.Slice(((i * c + ch) * h + r * stride) * w, w);
+                    Span<float> dst = ys.Slice(((i * outChannels + ch + pad) * oh + r) * ow, ow);
+                    if (stride == 1) src.CopyTo(dst);
+                    else for (int q = 0; q < dst.Length; q++) dst[q] = src[2 * q];
+                }
         return GradMode.ShouldRecord(x) ? GradMode.Record(y, new ShortcutANode(stride, pad), x) : y;
     }
 
@@ -42,8 +47,12 @@ public static partial class F
             for (int i = 0; i < n; i++)
                 for (int ch = 0; ch < c; ch++)
                     for (int r = 0; r < oh; r++)
-                        for (int q = 0; q < ow; q++)
-                            dx[((i * c + ch) * h + r * stride) * w + q * stride] += d[((i * co + ch + pad) * oh + r) * ow + q];
+                    {
+                        ReadOnlySpan<float> src = d.Slice(((i * co + ch + pad) * oh + r) * ow, ow);
+                        Span<float> dst = dx.Slice(((i * c + ch) * h + r * stride) * w, w);
+                        if (stride == 1) TensorPrimitives.Add(dst, src, dst);
+                        else for (int q = 0; q < src.Length; q++) dst[2 * q] += src[q];
+                    }
         }
     }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace SharpNas.Engine.Optim;
 
 /// <summary>
@@ -58,7 +61,22 @@ public sealed class Sgd : Optimizer
             float[]? buf = _buffers[i];
             bool first = buf is null;
             buf ??= _buffers[i] = new float[w.Length];
-            for (int j = 0; j < w.Length; j++)
+            int k = 0;
+            if (Vector256.IsHardwareAccelerated && !first)
+            {
+                // The scalar loop below, 8 lanes at a time, with the same operations in the same order.
+                Vector256<float> vlr = Vector256.Create(lr), vwd = Vector256.Create(wd), vmu = Vector256.Create(mu);
+                ref float rw = ref MemoryMarshal.GetReference(w), rg = ref MemoryMarshal.GetReference(g), rb = ref buf[0];
+                for (; k <= w.Length - 8; k += 8)
+                {
+                    Vector256<float> wj = Vector256.LoadUnsafe(ref rw, (nuint)k);
+                    Vector256<float> d = Vector256.LoadUnsafe(ref rg, (nuint)k) + vwd * wj;
+                    Vector256<float> b = vmu * Vector256.LoadUnsafe(ref rb, (nuint)k) + d;
+                    b.StoreUnsafe(ref rb, (nuint)k);
+                    (wj - vlr * (Nesterov ? d + vmu * b : b)).StoreUnsafe(ref rw, (nuint)k);
+                }
+            }
+            for (int j = k; j < w.Length; j++)
             {
                 float d = g[j] + wd * w[j];
                 float b = first ? d : mu * buf[j] + d;

@@ -244,6 +244,25 @@ public sealed class FastKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(nameof(SimdLevel.Scalar))]
+    [InlineData(nameof(SimdLevel.Vector256))]
+    [InlineData(nameof(SimdLevel.Vector512))]
+    public unsafe void ReluGradientAdd_EveryLengthAroundTheVectorWidths_MatchesScalarFormula(string levelName)
+    {
+        SimdLevel level = Enum.Parse<SimdLevel>(levelName);
+        var rng = new SeededRandom(11);
+        for (int n = 0; n <= 3 * 16 + 1; n++)
+        {
+            float[] y = Random(rng, n), dy = Random(rng, n), dx = Random(rng, n);
+            if (n > 2) { y[1] = 0f; y[2] = float.NaN; }   // the gradient at 0 and at NaN is 0
+            float[] expected = (float[])dx.Clone();
+            for (int i = 0; i < n; i++) if (y[i] > 0f) expected[i] += dy[i];
+            fixed (float* pdx = dx, pdy = dy, py = y) SimdLoops.ReluGradientAdd(pdx, pdy, py, n, level);
+            Assert.Equal(expected, dx);   // the same single addition per element: bit-exact
+        }
+    }
+
     private static float[] Random(SeededRandom rng, int count)
     {
         var v = new float[count];

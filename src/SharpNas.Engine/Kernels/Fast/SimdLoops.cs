@@ -102,6 +102,27 @@ internal static unsafe class SimdLoops
         for (; i < n; i++) y[i] += x[i];
     }
 
+    /// <summary>dx[i] += y[i] &gt; 0 ? dy[i] : 0 for i &lt; n (the ReLU gradient, read off its output; NaN passes nothing).
+    /// Accumulates, so the tail is scalar.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ReluGradientAdd(float* dx, float* dy, float* y, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        if (level == SimdLevel.Vector512)
+            for (; i <= n - 16; i += 16)
+            {
+                Vector512<float> pass = Vector512.GreaterThan(Vector512.Load(y + i), Vector512<float>.Zero);
+                (Vector512.Load(dx + i) + (Vector512.Load(dy + i) & pass)).Store(dx + i);
+            }
+        if (level >= SimdLevel.Vector256)
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256<float> pass = Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero);
+                (Vector256.Load(dx + i) + (Vector256.Load(dy + i) & pass)).Store(dx + i);
+            }
+        for (; i < n; i++) if (y[i] > 0f) dx[i] += dy[i];
+    }
+
     /// <summary>Σ x[i]·y[i] for i &lt; n, in float lanes (summed in a fixed order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(float* x, float* y, nint n, SimdLevel level)
