@@ -61,7 +61,7 @@ public sealed record EpnasLayer(EpnasLayerType Type, int FilterWidth, int PoolWi
 /// <para>JSON (<c>"kind": "epnas-layer"</c>): <c>{"kind": "epnas-layer", "stemChannels": 32, "layers": [{"type": "conv2d",
 /// "filterWidth": 3, "poolWidth": 2, "channels": 32, "activation": "relu", "src1": 0, "src2": -1}, …]}</c>.</para>
 /// </summary>
-public sealed record EpnasLayerGenotype(IReadOnlyList<EpnasLayer> Layers, int StemChannels = 32) : IArchitecture
+public sealed record EpnasLayerGenotype(IReadOnlyList<EpnasLayer> Layers, int StemChannels = 32) : IEpnasGenotype
 {
     /// <summary>The JSON kind.</summary>
     public const string KindName = "epnas-layer";

@@ -100,7 +100,7 @@ public enum EpnasCellOp
 /// "branches": [{"type": "conv-maxpool", "filterWidth": 3, "poolWidth": 3, "channels": 16, "src1": 0, "src2": 0,
 /// "propagate": 1}, …]}</c>.</para>
 /// </summary>
-public sealed record EpnasModuleGenotype(IReadOnlyList<EpnasBranch> Branches, int CellsPerStage = 2, int Stages = 3, int Filters = 16) : IArchitecture
+public sealed record EpnasModuleGenotype(IReadOnlyList<EpnasBranch> Branches, int CellsPerStage = 2, int Stages = 3, int Filters = 16) : IEpnasGenotype
 {
     /// <summary>The JSON kind.</summary>
     public const string KindName = "epnas-module";

@@ -2,6 +2,7 @@ using SharpNas.Engine;
 using SharpNas.Engine.Functional;
 using SharpNas.Engine.Modules;
 using SharpNas.Search.Genotypes;
+using SharpNas.Training;
 using SharpNas.Training.Cost;
 
 namespace SharpNas.Search.Spaces.Epnas;
@@ -34,6 +35,16 @@ public enum EpnasActivation
     Selu,
     /// <summary>x·σ(x) (SiLU).</summary>
     Swish,
+}
+
+/// <summary>What every EPNAS genotype offers the search: its resources and a validity check for an input.</summary>
+public interface IEpnasGenotype : IArchitecture
+{
+    /// <summary>Parameters, FLOPs, bytes moved and compute intensity, from the genotype alone.</summary>
+    EpnasResources Resources(InputSpec input);
+
+    /// <summary>True when the genotype validates and lays out on <paramref name="input"/>.</summary>
+    bool IsValidFor(InputSpec input);
 }
 
 /// <summary>The value tables of the EPNAS search spaces (paper Table 3) and the names used in JSON.</summary>
