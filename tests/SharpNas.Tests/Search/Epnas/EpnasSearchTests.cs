@@ -111,3 +111,22 @@ public sealed class EpnasSearchTests : IDisposable
         Assert.All(r.Children, c => Assert.True(c.Genotype.IsValidFor(Small)));
     }
 }
+
+/// <summary>Random seed networks.</summary>
+public sealed class EpnasSeedTests
+{
+    [Fact]
+    public void RandomSeeds_GrowByValidInsertions_AndDependOnlyOnTheSeed()
+    {
+        var input = new InputSpec(3, 8, 8, 2);
+        var layers = new EpnasLayerActions(input, new EpnasActionOptions { MaxElements = 8 });
+        EpnasLayerGenotype a = EpnasSeeds.Random(layers, EpnasSeeds.MinimalLayerNetwork(), 5, new SharpNas.Engine.SeededRandom(1));
+        EpnasLayerGenotype b = EpnasSeeds.Random(layers, EpnasSeeds.MinimalLayerNetwork(), 5, new SharpNas.Engine.SeededRandom(1));
+        Assert.Equal(6, a.Layers.Count);
+        Assert.Equal(a, b);
+        Assert.True(a.IsValidFor(input));
+        EpnasModuleGenotype cell = EpnasSeeds.Random(new EpnasModuleActions(), EpnasSeeds.MinimalCell(), 20, new SharpNas.Engine.SeededRandom(2));
+        Assert.Equal(8, cell.Branches.Count);   // stops at the action space's 8 branches
+        Assert.True(cell.IsValidFor(input));
+    }
+}
