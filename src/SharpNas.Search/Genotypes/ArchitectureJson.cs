@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SharpNas.Search.Spaces.Epnas;
 using SharpNas.Search.Spaces.NasNet;
 using SharpNas.Search.Spaces.StageWise;
 using SharpNas.Training;
@@ -10,7 +11,7 @@ namespace SharpNas.Search.Genotypes;
 public static class ArchitectureJson
 {
     /// <summary>The kinds this version reads.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [StageGenotype.KindName, NasNetGenotype.KindName];
+    public static IReadOnlyList<string> Kinds { get; } = [StageGenotype.KindName, NasNetGenotype.KindName, EpnasLayerGenotype.KindName, EpnasModuleGenotype.KindName];
 
     /// <summary>Parses an architecture; <paramref name="source"/> names the input in errors.</summary>
     public static IArchitecture Parse(string json, string source)
@@ -24,6 +25,8 @@ public static class ArchitectureJson
         {
             StageGenotype.KindName => StageGenotype.FromJson(o, source),
             NasNetGenotype.KindName => NasNetGenotype.FromJson(o, source),
+            EpnasLayerGenotype.KindName => EpnasLayerGenotype.FromJson(o, source),
+            EpnasModuleGenotype.KindName => EpnasModuleGenotype.FromJson(o, source),
             _ => throw new GenotypeException($"{source}: unknown kind \"{kind}\"; expected one of {string.Join(", ", Kinds)}"),
         };
     }

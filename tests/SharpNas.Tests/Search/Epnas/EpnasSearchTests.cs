@@ -1,0 +1,132 @@
+using SharpNas.Search.Evaluators;
+using SharpNas.Search.Spaces.Epnas;
+using SharpNas.Search.Strategies.Epnas;
+using SharpNas.Search.Trials;
+using SharpNas.Training;
+using static SharpNas.Tests.Search.Epnas.EpnasGenotypeTests;
+
+namespace SharpNas.Tests.Search.Epnas;
+
+/// <summary>The episode / branch driver over the durable trial runner, with a fake evaluator.</summary>
+public sealed class EpnasSearchTests : IDisposable
+{
+    private static readonly InputSpec Small = new(3, 8, 8, 2);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sharpnas-epnas-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
+    }
+
+    /// <summary>Accuracy grows with parameters (so the params constraint binds); can cancel at a given evaluation.</summary>
+    private sealed class FakeEvaluator : IEvaluator
+    {
+        public List<string> Evaluated { get; } = [];
+        public int? CancelAtCall { get; set; }
+        public CancellationTokenSource? Cancel { get; set; }
+
+        public TrialMetrics Evaluate(TrialRequest request, CancellationToken cancel)
+        {
+            if (Evaluated.Count == CancelAtCall) { Cancel!.Cancel(); cancel.ThrowIfCancellationRequested(); }
+            Evaluated.Add(request.Key);
+            long p = request.Architecture.Cost(Small).Parameters;
+            return new TrialMetrics { ValidationAccuracy = 1 - 1.0 / (1 + p / 20_000.0), Parameters = p };
+        }
+    }
+
+    private static EpnasSearchOptions<EpnasLayerGenotype> Options(EpnasStrategy strategy = EpnasStrategy.Epnas) => new()
+    {
+        Seeds = [new EpnasLayerGenotype([Conv(3, 32, 0), Pool(2, 1)]), new EpnasLayerGenotype([Conv(1, 16, 0)])],
+        Input = Small, Episodes = 2, Steps = 2, Branches = 2, TopK = 2, ChildEpochs = 1, Strategy = strategy, Seed = 7,
+        Constraints = new EpnasConstraints(MaxParams: 30_000),
+        Policy = new EpnasPolicyOptions { ScaleLstmSize = 16, InsertLstmSize = 16 },
+    };
+
+    private EpnasSearchResult<EpnasLayerGenotype> Run(FakeEvaluator eval, EpnasStrategy strategy = EpnasStrategy.Epnas, CancellationToken cancel = default)
+    {
+        using var store = new SqliteTrialStore(Path.Combine(_dir, "trials.db"));
+        var runner = new TrialRunner(store, eval, _dir);
+        var space = new EpnasLayerActions(Small, new EpnasActionOptions { MaxElements = 6, ScaleGroups = 2 });
+        return new EpnasSearch<EpnasLayerGenotype>(Options(strategy), space, runner).Run(cancel);
+    }
+
+    [Fact]
+    public void Search_EvaluatesEveryStepOfEveryBranch_WithRewardsFromTheConstraints()
+    {
+        Directory.CreateDirectory(_dir);
+        EpnasSearchResult<EpnasLayerGenotype> r = Run(new FakeEvaluator());
+        Assert.Equal(8, r.Children.Count);
+        Assert.Equal(["ep0/step0/branch0", "ep0/step0/branch1", "ep0/step1/branch0"], r.Children.Take(3).Select(c => c.Key));
+        foreach (EpnasChild<EpnasLayerGenotype> c in r.Children)
+        {
+            Assert.True(c.Genotype.IsValidFor(Small));
+            Assert.Equal(new EpnasConstraints(MaxParams: 30_000).Reward(c.Accuracy, c.Resources), c.Reward, 12);
+            Assert.Equal(c.Resources.Parameters <= 30_000, c.SatisfiesConstraints);
+        }
+        IReadOnlyList<EpnasChild<EpnasLayerGenotype>> top = r.Top(3);
+        Assert.True(top.Zip(top.Skip(1)).All(p => p.First.Reward >= p.Second.Reward));
+    }
+
+    [Fact]
+    public void Resume_AfterACancelledRun_TrainsNoCompletedChildAgain_AndReplaysTheSameSearch()
+    {
+        Directory.CreateDirectory(_dir);
+        EpnasSearchResult<EpnasLayerGenotype> whole;
+        var reference = new FakeEvaluator();
+        string other = _dir + "-ref";
+        try
+        {
+            using var store = new SqliteTrialStore(Path.Combine(other + ".db"));
+            var space = new EpnasLayerActions(Small, new EpnasActionOptions { MaxElements = 6, ScaleGroups = 2 });
+            whole = new EpnasSearch<EpnasLayerGenotype>(Options(), space, new TrialRunner(store, reference, other)).Run();
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(other + ".db");
+            if (Directory.Exists(other)) Directory.Delete(other, true);
+        }
+
+        using var cts = new CancellationTokenSource();
+        var first = new FakeEvaluator { CancelAtCall = 3, Cancel = cts };
+        Assert.ThrowsAny<OperationCanceledException>(() => Run(first, cancel: cts.Token));
+        var second = new FakeEvaluator();
+        EpnasSearchResult<EpnasLayerGenotype> resumed = Run(second);
+        Assert.Empty(first.Evaluated.Intersect(second.Evaluated));
+        Assert.Equal(reference.Evaluated.Count, first.Evaluated.Count + second.Evaluated.Count);
+        Assert.Equal(whole.Children.Select(c => c.Genotype), resumed.Children.Select(c => c.Genotype));
+        Assert.Equal(whole.Children.Select(c => c.Reward), resumed.Children.Select(c => c.Reward));
+        var third = new FakeEvaluator();
+        Run(third);
+        Assert.Empty(third.Evaluated);
+    }
+
+    [Fact]
+    public void RandomSearch_RunsOverTheSameSpaceAndBudget()
+    {
+        Directory.CreateDirectory(_dir);
+        EpnasSearchResult<EpnasLayerGenotype> r = Run(new FakeEvaluator(), EpnasStrategy.Random);
+        Assert.Equal(8, r.Children.Count);
+        Assert.All(r.Children, c => Assert.True(c.Genotype.IsValidFor(Small)));
+    }
+}
+
+/// <summary>Random seed networks.</summary>
+public sealed class EpnasSeedTests
+{
+    [Fact]
+    public void RandomSeeds_GrowByValidInsertions_AndDependOnlyOnTheSeed()
+    {
+        var input = new InputSpec(3, 8, 8, 2);
+        var layers = new EpnasLayerActions(input, new EpnasActionOptions { MaxElements = 8 });
+        EpnasLayerGenotype a = EpnasSeeds.Random(layers, EpnasSeeds.MinimalLayerNetwork(), 5, new SharpNas.Engine.SeededRandom(1));
+        EpnasLayerGenotype b = EpnasSeeds.Random(layers, EpnasSeeds.MinimalLayerNetwork(), 5, new SharpNas.Engine.SeededRandom(1));
+        Assert.Equal(6, a.Layers.Count);
+        Assert.Equal(a, b);
+        Assert.True(a.IsValidFor(input));
+        EpnasModuleGenotype cell = EpnasSeeds.Random(new EpnasModuleActions(), EpnasSeeds.MinimalCell(), 20, new SharpNas.Engine.SeededRandom(2));
+        Assert.Equal(8, cell.Branches.Count);   // stops at the action space's 8 branches
+        Assert.True(cell.IsValidFor(input));
+    }
+}
