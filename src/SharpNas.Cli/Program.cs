@@ -12,7 +12,7 @@ public static class Program
         var root = new RootCommand("SharpNas: efficient neural architecture search for image classification")
         {
             TrainCommand.Create(),
-            new Command("search", "run an architecture search") { SearchStageWiseCommand.Create(), SearchNasNetCommand.Create() },
+            new Command("search", "run an architecture search") { SearchStageWiseCommand.Create(), SearchNasNetCommand.Create(), SearchEpnasCommand.Create() },
             new Command("bench", "compare search strategies on a tabular benchmark") { BenchNb201Command.Create() },
             ReportCommand.Create(),
             ExportCommand.Create(),

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharpNas.Cli.Display;
+using SharpNas.Data;
+using SharpNas.Search.Evaluators;
+using SharpNas.Search.Genotypes;
+using SharpNas.Search.Spaces.Epnas;
+using SharpNas.Search.Strategies.Epnas;
+using SharpNas.Search.Trials;
+using SharpNas.Training;
+
+namespace SharpNas.Cli.Commands;
+
+/// <summary><c>sharpnas search epnas</c>: EPNAS, a progressive REINFORCE policy that scales, inserts and removes layers
+/// (or cell branches) under soft resource constraints.</summary>
+internal static class SearchEpnasCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "dataset spec (builtin, cifar10:DIR, …)", DefaultValueFactory = _ => "builtin" };
+        var pattern = new Option<string>("--pattern") { Description = "layer (layer-by-layer) or module (a cell)", DefaultValueFactory = _ => "layer" };
+        var maxParams = new Option<string?>("--max-params") { Description = "upper bound on parameters, e.g. 300K or 2M" };
+        var maxFlops = new Option<string?>("--max-flops") { Description = "upper bound on multiply-adds, e.g. 30M" };
+        var minIntensity = new Option<double?>("--min-intensity") { Description = "lower bound on FLOPs per byte moved" };
+        var episodes = new Option<int>("--episodes") { Description = "episodes", DefaultValueFactory = _ => 2 };
+        var steps = new Option<int>("--steps") { Description = "steps per branch and episode", DefaultValueFactory = _ => 3 };
+        var branches = new Option<int>("--branches") { Description = "parallel branches", DefaultValueFactory = _ => 2 };
+        var topK = new Option<int>("--top-k") { Description = "children of an episode that seed the next", DefaultValueFactory = _ => 2 };
+        var childEpochs = new Option<int>("--child-epochs") { Description = "training epochs of every child", DefaultValueFactory = _ => 1 };
+        var strategy = new Option<string>("--strategy") { Description = "epnas or random (random actions from the same seeds)", DefaultValueFactory = _ => "epnas" };
+        var valSize = new Option<string>("--val-size") { Description = "validation images carved from the training set", DefaultValueFactory = _ => "0.1" };
+        var trainSubset = new Option<int>("--train-subset") { Description = "use only this many training images (0 = all)", DefaultValueFactory = _ => 2000 };
+        var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "base learning rate of the children", DefaultValueFactory = _ => 0.05 };
+        var seed = new Option<ulong>("--seed") { Description = "the run's seed", DefaultValueFactory = _ => 1UL };
+        var threads = new Option<int?>("--threads") { Description = "worker threads" };
+        var outDir = new Option<string?>("--out") { Description = "run folder (default runs/epnas-PATTERN-sSEED); rerunning resumes" };
+        var cmd = new Command("epnas", "EPNAS: grow networks layer by layer (or a cell) under resource constraints")
+        {
+            data, pattern, maxParams, maxFlops, minIntensity, episodes, steps, branches, topK, childEpochs, strategy, valSize, trainSubset, batch, lr, seed, threads, outDir,
+        };
+        cmd.SetAction(p => CommandRunner.Run(cancel =>
+        {
+            ThreadSettings.Apply(p.GetValue(threads));
+            ulong runSeed = p.GetValue(seed);
+            var constraints = new EpnasConstraints(ParseCount(p.GetValue(maxParams), "--max-params"), ParseCount(p.GetValue(maxFlops), "--max-flops"),
+                p.GetValue(minIntensity)).Validated();
+            EpnasStrategy strat = p.GetValue(strategy)!.Trim().ToLowerInvariant() switch
+            {
+                "epnas" => EpnasStrategy.Epnas,
+                "random" => EpnasStrategy.Random,
+                var s => throw new ArgumentException($"--strategy {s}: expected epnas or random"),
+            };
+            DataSpec spec = DataSpec.Parse(p.GetValue(data)!);
+            DatasetPair pair = spec.Load();
+            ImageDataset train = pair.Train;
+            if (p.GetValue(trainSubset) is int subset and > 0 && subset < train.Count)
+                train = new ValidationSplit(ValidationSize.FromCount(train.Count - subset), runSeed).Apply(train).Train;
+            DatasetSplit split = new ValidationSplit(ValidationSize.Parse(p.GetValue(valSize)!), runSeed).Apply(train);
+            var trainingData = new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test);
+            string patternName = p.GetValue(pattern)!.Trim().ToLowerInvariant();
+            string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"epnas-{patternName}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
+            Directory.CreateDirectory(dir);
+            var trainerOptions = new TrainerOptions { Epochs = p.GetValue(childEpochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr), Seed = runSeed, EvaluateTestEveryEpoch = false };
+            var display = new SearchDisplay();
+            var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 0 }, scorer: null);
+            evaluator.Progress += (_, progress) => display.Training(progress);
+            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            var runner = new TrialRunner(store, evaluator, dir);
+            runner.Started += t => display.TrialStarted(t.Key, "EPNAS child");
+            display.Line($"EPNAS ({strat}, {patternName} pattern) on {spec}: {p.GetValue(episodes)} episodes × {p.GetValue(steps)} steps × {p.GetValue(branches)} branches, {trainerOptions.Epochs} epoch(s) per child → {dir}");
+            InputSpec input = trainingData.Input;
+            int top = p.GetValue(topK);
+            JsonObject results = patternName switch
+            {
+                "layer" => Run(new EpnasLayerActions(input), [EpnasSeeds.MinimalLayerNetwork()]),
+                "module" => Run(new EpnasModuleActions(), [EpnasSeeds.MinimalCell()]),
+                _ => throw new ArgumentException($"--pattern {patternName}: expected layer or module"),
+            };
+            results["constraints"] = new JsonObject { ["max_params"] = constraints.MaxParams, ["max_flops"] = constraints.MaxFlops, ["min_intensity"] = constraints.MinIntensity, ["base_penalty"] = constraints.BasePenalty };
+            results["episodes"] = p.GetValue(episodes);
+            results["strategy"] = strat.ToString().ToLowerInvariant();
+            TrainingRun.WriteAtomically(Path.Combine(dir, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, top-*/arch.json, trials.db");
+            return ExitCodes.Ok;
+
+            JsonObject Run<TG>(IEpnasActionSpace<TG> space, IReadOnlyList<TG> seeds) where TG : class, IEpnasGenotype
+            {
+                var options = new EpnasSearchOptions<TG>
+                {
+                    Seeds = seeds, Input = input, Episodes = p.GetValue(episodes), Steps = p.GetValue(steps), Branches = p.GetValue(branches),
+                    TopK = top, ChildEpochs = trainerOptions.Epochs, Constraints = constraints, Strategy = strat, Seed = runSeed,
+                };
+                var search = new EpnasSearch<TG>(options, space, runner);
+                search.Log += display.Line;
+                search.ChildFinished += c => display.Line(string.Create(CultureInfo.InvariantCulture,
+                    $"child {c.Key}: valid {c.Accuracy:P2} reward {c.Reward:F4} params {c.Resources.Parameters:N0} FLOPs {c.Resources.Flops / 1e6:F1}M intensity {c.Resources.Intensity:F1}{(c.SatisfiesConstraints ? "" : " (violates a constraint)")}"));
+                EpnasSearchResult<TG> result = display.Run(() => search.Run(cancel));
+                IReadOnlyList<EpnasChild<TG>> best = result.Top(top);
+                string[] columns = ["rank", "trial", "valid acc", "reward", "params", "FLOPs (M)", "intensity", "constraints"];
+                var rows = best.Select((c, i) => (IReadOnlyList<string>)[
+                    (i + 1).ToString(CultureInfo.InvariantCulture), c.Key, c.Accuracy.ToString("P2", CultureInfo.InvariantCulture), c.Reward.ToString("F4", CultureInfo.InvariantCulture),
+                    c.Resources.Parameters.ToString("N0", CultureInfo.InvariantCulture), (c.Resources.Flops / 1e6).ToString("F1", CultureInfo.InvariantCulture),
+                    c.Resources.Intensity.ToString("F1", CultureInfo.InvariantCulture), c.SatisfiesConstraints ? "all hold" : "violated"]).ToList();
+                SearchDisplay.Table(columns, rows);
+                for (int i = 0; i < best.Count; i++)
+                {
+                    string topDir = Path.Combine(dir, $"top-{i + 1}");
+                    Directory.CreateDirectory(topDir);
+                    ArchitectureJson.Save(best[i].Genotype, Path.Combine(topDir, "arch.json"));
+                }
+                TrainingRun.WriteAtomically(Path.Combine(dir, "results.md"),
+                    $"# EPNAS ({strat}) on {spec}\n\n| {string.Join(" | ", columns)} |\n|{string.Concat(Enumerable.Repeat("---|", columns.Length))}\n"
+                    + string.Concat(rows.Select(r => "| " + string.Join(" | ", r) + " |\n")));
+                return new JsonObject
+                {
+                    ["trials_trained"] = result.Children.Count,
+                    ["trials_trained_this_run"] = result.TrainedThisRun,
+                    ["top"] = new JsonArray(best.Select(c => (JsonNode)new JsonObject
+                    {
+                        ["key"] = c.Key, ["genotype"] = c.Genotype.ToJson(), ["params"] = c.Resources.Parameters, ["flops"] = c.Resources.Flops,
+                        ["intensity"] = c.Resources.Intensity, ["valid_accuracy"] = c.Metrics.ValidationAccuracy, ["test_accuracy"] = c.Metrics.TestAccuracy,
+                        ["reward"] = c.Reward, ["satisfies_constraints"] = c.SatisfiesConstraints,
+                    }).ToArray()),
+                };
+            }
+        }));
+        return cmd;
+    }
+
+    /// <summary>Parses 300000, 300K, 2M, 1.5G.</summary>
+    internal static long? ParseCount(string? text, string option)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        string t = text.Trim().ToUpperInvariant();
+        double scale = t[^1] switch { 'K' => 1e3, 'M' => 1e6, 'G' => 1e9, _ => 1 };
+        if (scale != 1) t = t[..^1];
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v > 0))
+            throw new ArgumentException($"{option} {text}: expected a positive count such as 300K or 2M");
+        return (long)Math.Round(v * scale);
+    }
+}
