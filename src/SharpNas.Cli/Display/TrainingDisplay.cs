@@ -11,11 +11,13 @@ internal static class TrainingDisplay
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
-            int lastEpoch = 0;
+            // Plain lines for logs: every epoch's end, and otherwise at most one line every 15 seconds.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            TimeSpan last = TimeSpan.Zero;
             return body(p =>
             {
-                if (p.Batch != p.Batches && p.Epoch == lastEpoch) return;
-                if (p.Batch == p.Batches) lastEpoch = p.Epoch;
+                if (p.Batch != p.Batches && clock.Elapsed - last < TimeSpan.FromSeconds(15)) return;
+                last = clock.Elapsed;
                 Console.WriteLine(Line(p));
             });
         }
