@@ -19,7 +19,6 @@ internal static class SearchEpnasCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "dataset spec (builtin, cifar10:DIR, …)", DefaultValueFactory = _ => "builtin" };
         var pattern = new Option<string>("--pattern") { Description = "layer (layer-by-layer) or module (a cell)", DefaultValueFactory = _ => "layer" };
         var maxParams = new Option<string?>("--max-params") { Description = "upper bound on parameters, e.g. 300K or 2M" };
         var maxFlops = new Option<string?>("--max-flops") { Description = "upper bound on multiply-adds, e.g. 30M" };
@@ -30,21 +29,16 @@ internal static class SearchEpnasCommand
         var topK = new Option<int>("--top-k") { Description = "children of an episode that seed the next", DefaultValueFactory = _ => 2 };
         var childEpochs = new Option<int>("--child-epochs") { Description = "training epochs of every child", DefaultValueFactory = _ => 1 };
         var strategy = new Option<string>("--strategy") { Description = "epnas or random (random actions from the same seeds)", DefaultValueFactory = _ => "epnas" };
-        var valSize = new Option<string>("--val-size") { Description = "validation images carved from the training set", DefaultValueFactory = _ => "0.1" };
-        var trainSubset = new Option<int>("--train-subset") { Description = "use only this many training images (0 = all)", DefaultValueFactory = _ => 2000 };
-        var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 64 };
-        var lr = new Option<double>("--lr") { Description = "base learning rate of the children", DefaultValueFactory = _ => 0.05 };
-        var seed = new Option<ulong>("--seed") { Description = "the run's seed", DefaultValueFactory = _ => 1UL };
-        var threads = new Option<int?>("--threads") { Description = "worker threads" };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/epnas-PATTERN-sSEED); rerunning resumes" };
         var cmd = new Command("epnas", "EPNAS: grow networks layer by layer (or a cell) under resource constraints")
         {
-            data, pattern, maxParams, maxFlops, minIntensity, episodes, steps, branches, topK, childEpochs, strategy, valSize, trainSubset, batch, lr, seed, threads, outDir,
+            pattern, maxParams, maxFlops, minIntensity, episodes, steps, branches, topK, childEpochs, strategy, outDir,
         };
+        var common = new SearchDataOptions(defaultSubset: 2000, batch: 64, lr: 0.05, seed: 1);
+        common.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
-            ThreadSettings.Apply(p.GetValue(threads));
-            ulong runSeed = p.GetValue(seed);
+            ulong runSeed = p.GetValue(common.Seed);
             var constraints = new EpnasConstraints(ParseCount(p.GetValue(maxParams), "--max-params"), ParseCount(p.GetValue(maxFlops), "--max-flops"),
                 p.GetValue(minIntensity)).Validated();
             EpnasStrategy strat = p.GetValue(strategy)!.Trim().ToLowerInvariant() switch
@@ -53,17 +47,11 @@ internal static class SearchEpnasCommand
                 "random" => EpnasStrategy.Random,
                 var s => throw new ArgumentException($"--strategy {s}: expected epnas or random"),
             };
-            DataSpec spec = DataSpec.Parse(p.GetValue(data)!);
-            DatasetPair pair = spec.Load();
-            ImageDataset train = pair.Train;
-            if (p.GetValue(trainSubset) is int subset and > 0 && subset < train.Count)
-                train = new ValidationSplit(ValidationSize.FromCount(train.Count - subset), runSeed).Apply(train).Train;
-            DatasetSplit split = new ValidationSplit(ValidationSize.Parse(p.GetValue(valSize)!), runSeed).Apply(train);
-            var trainingData = new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test);
+            (DataSpec spec, TrainingData trainingData) = common.Load(p);
             string patternName = p.GetValue(pattern)!.Trim().ToLowerInvariant();
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"epnas-{patternName}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             Directory.CreateDirectory(dir);
-            var trainerOptions = new TrainerOptions { Epochs = p.GetValue(childEpochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr), Seed = runSeed, EvaluateTestEveryEpoch = false };
+            TrainerOptions trainerOptions = common.Trainer(p, p.GetValue(childEpochs));
             var display = new SearchDisplay();
             var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 0 }, scorer: null);
             evaluator.Progress += (_, progress) => display.Training(progress);

@@ -22,28 +22,22 @@ internal static class SearchNasNetCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "dataset spec (builtin, cifar10:DIR, …)", DefaultValueFactory = _ => "builtin" };
         var strategy = new Option<string>("--strategy") { Description = "reinforce, ppo, evolution or random", DefaultValueFactory = _ => "reinforce" };
         var budget = new Option<int>("--budget") { Description = "child networks to train", DefaultValueFactory = _ => 8 };
         var blocks = new Option<int>("--blocks") { Description = "blocks per cell (B)", DefaultValueFactory = _ => 5 };
         var cells = new Option<int>("--cells") { Description = "normal cells per stage of a child (N)", DefaultValueFactory = _ => 1 };
         var filters = new Option<int>("--filters") { Description = "initial filters of a child (F)", DefaultValueFactory = _ => 8 };
         var epochs = new Option<int>("--epochs") { Description = "training epochs per child", DefaultValueFactory = _ => 1 };
-        var valSize = new Option<string>("--val-size") { Description = "validation images carved from the training set (the reward)", DefaultValueFactory = _ => "0.1" };
-        var trainSubset = new Option<int>("--train-subset") { Description = "use only this many training images (0 = all)", DefaultValueFactory = _ => 3000 };
-        var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 64 };
-        var lr = new Option<double>("--lr") { Description = "base learning rate of the children", DefaultValueFactory = _ => 0.05 };
-        var seed = new Option<ulong>("--seed") { Description = "the run's seed", DefaultValueFactory = _ => 0UL };
-        var threads = new Option<int?>("--threads") { Description = "worker threads" };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/nasnet-STRATEGY-sSEED); rerunning resumes" };
         var cmd = new Command("nasnet", "NASNet: search a normal and a reduction cell")
         {
-            data, strategy, budget, blocks, cells, filters, epochs, valSize, trainSubset, batch, lr, seed, threads, outDir,
+            strategy, budget, blocks, cells, filters, epochs, outDir,
         };
+        var common = new SearchDataOptions(defaultSubset: 3000, batch: 64, lr: 0.05, seed: 0);
+        common.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
-            ThreadSettings.Apply(p.GetValue(threads));
-            ulong runSeed = p.GetValue(seed);
+            ulong runSeed = p.GetValue(common.Seed);
             string strategyName = p.GetValue(strategy)!.Trim().ToLowerInvariant();
             var space = new NasNetDecisionSpace(p.GetValue(blocks));
             IDiscreteStrategy strat = strategyName switch
@@ -55,17 +49,11 @@ internal static class SearchNasNetCommand
                 _ => throw new ArgumentException($"--strategy {strategyName}: expected reinforce, ppo, evolution or random"),
             };
             if (p.GetValue(budget) < 1) throw new ArgumentException($"--budget must be at least 1, got {p.GetValue(budget)}");
-            DataSpec spec = DataSpec.Parse(p.GetValue(data)!);
-            DatasetPair pair = spec.Load();
-            ImageDataset train = pair.Train;
-            if (p.GetValue(trainSubset) is int subset and > 0 && subset < train.Count)
-                train = new ValidationSplit(ValidationSize.FromCount(train.Count - subset), runSeed).Apply(train).Train;
-            DatasetSplit split = new ValidationSplit(ValidationSize.Parse(p.GetValue(valSize)!), runSeed).Apply(train);
-            var trainingData = new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test);
+            (DataSpec spec, TrainingData trainingData) = common.Load(p);
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"nasnet-{strategyName}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             Directory.CreateDirectory(dir);
             int n = p.GetValue(cells), f = p.GetValue(filters);
-            var options = new TrainerOptions { Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr), Seed = runSeed, EvaluateTestEveryEpoch = false };
+            TrainerOptions options = common.Trainer(p, p.GetValue(epochs));
 
             var display = new SearchDisplay();
             var trainer = new TrainingEvaluator(trainingData, spec.ToString(), options, new CostSettings { LatencyRuns = 0 }, scorer: null);

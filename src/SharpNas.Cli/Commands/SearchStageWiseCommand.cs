@@ -17,7 +17,6 @@ internal static class SearchStageWiseCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "dataset spec (builtin, cifar10:DIR, …)", DefaultValueFactory = _ => "builtin" };
         var module = new Option<string>("--module") { Description = "module kind: residual", DefaultValueFactory = _ => "residual" };
         var criterion = new Option<string>("--criterion") { Description = "stage importance: pls, inffs, ilfs", DefaultValueFactory = _ => "pls" };
         var iterations = new Option<int>("--iterations") { Description = "grow-and-retrain iterations", DefaultValueFactory = _ => 2 };
@@ -30,38 +29,27 @@ internal static class SearchStageWiseCommand
         var finetune = new Option<int?>("--finetune-epochs") { Description = "epochs of fine-tuning when transferring weights (default: --epochs)" };
         var baselines = new Option<bool>("--baselines") { Description = "also train uniform-depth networks of similar size", DefaultValueFactory = _ => true };
         var stop = new Option<bool>("--stop-on-convergence") { Description = "stop when no stage grows" };
-        var valSize = new Option<string>("--val-size") { Description = "validation images carved from the training set", DefaultValueFactory = _ => "0.1" };
-        var trainSubset = new Option<int?>("--train-subset") { Description = "use only this many training images (0 = all; default 5000 for builtin, else all)" };
-        var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 128 };
-        var lr = new Option<double>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => 0.1 };
-        var seed = new Option<ulong>("--seed") { Description = "the run's seed", DefaultValueFactory = _ => 0UL };
-        var threads = new Option<int?>("--threads") { Description = "worker threads" };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/stagewise-sSEED); rerunning resumes" };
         var cmd = new Command("stagewise", "Stage-wise NAS: grow the depth of each stage by the importance of its features")
         {
-            data, module, criterion, iterations, growth, initDepth, width, epochs, finalEpochs, transfer, finetune, baselines, stop,
-            valSize, trainSubset, batch, lr, seed, threads, outDir,
+            module, criterion, iterations, growth, initDepth, width, epochs, finalEpochs, transfer, finetune, baselines, stop, outDir,
         };
+        var common = new SearchDataOptions(defaultSubset: null, batch: 128, lr: 0.1, seed: 0);
+        common.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
-            ThreadSettings.Apply(p.GetValue(threads));
             if (p.GetValue(module) != "residual")
                 throw new ArgumentException($"--module {p.GetValue(module)}: this version searches residual modules; expected residual");
-            IStageScorer scorer = StageScorers.Create(p.GetValue(criterion)!, p.GetValue(seed));
-            ulong runSeed = p.GetValue(seed);
-            DataSpec spec = DataSpec.Parse(p.GetValue(data)!);
-            DatasetPair pair = spec.Load();
-            ImageDataset train = pair.Train;
-            int subset = p.GetValue(trainSubset) ?? (spec.Kind == DatasetKind.Builtin ? 5000 : 0);
-            if (subset > 0 && subset < train.Count)
-                train = new ValidationSplit(ValidationSize.FromCount(train.Count - subset), runSeed).Apply(train).Train;
-            DatasetSplit split = new ValidationSplit(ValidationSize.Parse(p.GetValue(valSize)!), runSeed).Apply(train);
-            var trainingData = new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test);
+            ulong runSeed = p.GetValue(common.Seed);
+            IStageScorer scorer = StageScorers.Create(p.GetValue(criterion)!, runSeed);
+            // The builtin set's default search trains on a 5,000-image subset so that it stays short.
+            bool builtin = DataSpec.Parse(p.GetValue(common.Data)!).Kind == DatasetKind.Builtin;
+            (DataSpec spec, TrainingData trainingData) = common.Load(p, builtin ? 5000 : null);
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"stagewise-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             Directory.CreateDirectory(dir);
             string? transferFrom = p.GetValue(transfer);
             int epochCount = transferFrom is not null ? p.GetValue(finetune) ?? p.GetValue(epochs) : p.GetValue(epochs);
-            var trainerOptions = new TrainerOptions { Epochs = epochCount, BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr), Seed = runSeed, EvaluateTestEveryEpoch = false };
+            TrainerOptions trainerOptions = common.Trainer(p, epochCount);
             var options = new StageWiseOptions
             {
                 Initial = new StageGenotype(StageModule.Basic, Enumerable.Repeat(p.GetValue(initDepth), 3).ToArray(), p.GetValue(width), ShortcutKind.ZeroPad),
@@ -83,9 +71,9 @@ internal static class SearchStageWiseCommand
             var run = new StageWiseRun(options, runner, dir) { Baselines = p.GetValue(baselines), FinalEpochs = p.GetValue(finalEpochs) };
             run.Log += display.Line;
 
-            display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {pair.Test.Count:N0} test), criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.Growth}, {epochCount} epochs per network → {dir}");
+            display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {trainingData.Test!.Count:N0} test), criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.Growth}, {epochCount} epochs per network → {dir}");
             var started = DateTime.UtcNow;
-            StageWiseReport report = display.Run(() => run.Run(pair.Test.Labels, pair.Test.ClassCount, cancel));
+            StageWiseReport report = display.Run(() => run.Run(trainingData.Test!.Labels, trainingData.Test.ClassCount, cancel));
             report.Write(dir, $"Stage-wise NAS on {spec} ({p.GetValue(criterion)})");
             SearchRunReport.Write(dir, command: "sharpnas search stagewise " + string.Join(' ', p.Tokens.Select(t => t.Value)));
             SearchDisplay.Table(StageWiseReport.Columns, report.Rows.Select(StageWiseReport.Cells));

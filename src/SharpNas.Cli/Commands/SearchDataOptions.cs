@@ -1,0 +1,59 @@
+using System.CommandLine;
+using SharpNas.Data;
+using SharpNas.Training;
+
+namespace SharpNas.Cli.Commands;
+
+/// <summary>The options every search command shares (data, its split, child training, seed, threads) and the loading
+/// of the data they describe.</summary>
+internal sealed class SearchDataOptions
+{
+    public Option<string> Data { get; } = new("--data") { Description = "dataset spec (builtin, cifar10:DIR, …)", DefaultValueFactory = _ => "builtin" };
+    public Option<string> ValSize { get; } = new("--val-size") { Description = "validation images carved from the training set (the search reads validation accuracy)", DefaultValueFactory = _ => "0.1" };
+    public Option<int?> TrainSubset { get; }
+    public Option<int> Batch { get; }
+    public Option<double> Lr { get; }
+    public Option<ulong> Seed { get; }
+    public Option<int?> Threads { get; } = new("--threads") { Description = "worker threads" };
+
+    public SearchDataOptions(int? defaultSubset, int batch, double lr, ulong seed)
+    {
+        TrainSubset = new("--train-subset")
+        {
+            Description = $"use only this many training images (0 = all; default {(defaultSubset is int d ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : "all")})",
+            DefaultValueFactory = _ => defaultSubset,
+        };
+        Batch = new("--batch") { Description = "batch size", DefaultValueFactory = _ => batch };
+        Lr = new("--lr") { Description = "base learning rate of the trained networks", DefaultValueFactory = _ => lr };
+        Seed = new("--seed") { Description = "the run's seed", DefaultValueFactory = _ => seed };
+    }
+
+    /// <summary>Adds the options to a command.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (Option o in new Option[] { Data, ValSize, TrainSubset, Batch, Lr, Seed, Threads }) command.Options.Add(o);
+    }
+
+    /// <summary>Applies --threads, loads the data, takes the training subset (<paramref name="subsetDefault"/> when the
+    /// option is not given) and carves the validation split.</summary>
+    public (DataSpec Spec, TrainingData Data) Load(ParseResult p, int? subsetDefault = null)
+    {
+        ThreadSettings.Apply(p.GetValue(Threads));
+        ulong seed = p.GetValue(Seed);
+        DataSpec spec = DataSpec.Parse(p.GetValue(Data)!);
+        DatasetPair pair = spec.Load();
+        ImageDataset train = pair.Train;
+        int subset = p.GetValue(TrainSubset) ?? subsetDefault ?? 0;
+        if (subset < 0) throw new ArgumentException($"--train-subset must be non-negative, got {subset}");
+        if (subset > 0 && subset < train.Count)
+            train = new ValidationSplit(ValidationSize.FromCount(train.Count - subset), seed).Apply(train).Train;
+        DatasetSplit split = new ValidationSplit(ValidationSize.Parse(p.GetValue(ValSize)!), seed).Apply(train);
+        return (spec, new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test));
+    }
+
+    /// <summary>Training options of the searched networks.</summary>
+    public TrainerOptions Trainer(ParseResult p, int epochs) => new()
+    {
+        Epochs = epochs, BatchSize = p.GetValue(Batch), LearningRate = p.GetValue(Lr), Seed = p.GetValue(Seed), EvaluateTestEveryEpoch = false,
+    };
+}
