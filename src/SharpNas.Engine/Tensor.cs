@@ -235,6 +235,15 @@ public sealed class Tensor
         Grad = null;
     }
 
+    /// <summary>Gives this pool-rented temporary's buffer back before the scope ends; using it afterwards throws.
+    /// Owned arrays and views are left alone.</summary>
+    internal void ReturnToPool()
+    {
+        if (Pool is null || Base is not null || ReferenceEquals(Buffer, ReleasedBuffer)) return;
+        Pool.Return(Buffer);
+        Buffer = ReleasedBuffer;
+    }
+
     internal static int ShapeSize(ReadOnlySpan<int> shape, string op)
     {
         long size = 1;

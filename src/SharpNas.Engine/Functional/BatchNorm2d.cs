@@ -14,6 +14,15 @@ public static partial class F
     public static Tensor BatchNorm2d(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
         bool training, float momentum = 0.1f, float eps = 1e-5f)
     {
+        BatchNormTrainNode? unused = null;
+        return BatchNorm2dCore(x, weight, bias, runningMean, runningVar, training, momentum, eps, ref unused);
+    }
+
+    /// <summary>The op; in training it also hands back, through <paramref name="trainNode"/>, a BN backward node
+    /// holding the batch statistics (whether or not it was recorded).</summary>
+    private static Tensor BatchNorm2dCore(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, float momentum, float eps, ref BatchNormTrainNode? trainNode)
+    {
         if (x.Rank is not (2 or 4)) throw new ArgumentException($"BatchNorm2d: input must be [N, C, H, W] or [N, C], got {x.ShapeString}");
         int n = x.Dim(0), c = x.Dim(1), hw = x.Rank == 4 ? x.Dim(2) * x.Dim(3) : 1;
         foreach ((Tensor? t, string what) in new[] { (weight, "weight"), (bias, "bias"), (runningMean, "running_mean"), (runningVar, "running_var") })
@@ -37,8 +46,8 @@ public static partial class F
                     rv[ch] = (float)((1 - momentum) * rv[ch] + momentum * varBiased * unbias);
                 }
             }
-            if (GradMode.ShouldRecord(x, weight, bias))
-                Record(y, new BatchNormTrainNode(n, c, hw, mean, invStd), x, weight, bias);
+            trainNode = new BatchNormTrainNode(n, c, hw, mean, invStd);
+            if (GradMode.ShouldRecord(x, weight, bias)) Record(y, trainNode, x, weight, bias);
             return y;
         }
 
@@ -64,6 +73,47 @@ public static partial class F
         if (GradMode.ShouldRecord(x, weight, bias))
             Record(y, new BatchNormEvalNode(n, c, hw, runningMean.Clone(), runningVar.Clone(), eps), x, weight, bias);
         return y;
+    }
+
+    /// <summary>
+    /// <c>Relu(BatchNorm2d(x, …))</c> in one op: the same values and gradients (bit for bit), without keeping the
+    /// normalised tensor alive for the step — in training the ReLU is applied in place on the BN output and the
+    /// backward masks dy by that output before the BN backward. Evaluation mode is the composite.
+    /// </summary>
+    public static Tensor BatchNormRelu(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        if (!training) return Relu(BatchNorm2d(x, weight, bias, runningMean, runningVar, training: false, momentum, eps));
+        bool record = GradMode.ShouldRecord(x, weight, bias);
+        Tensor y;
+        BatchNormTrainNode? bn = null;
+        using (GradMode.NoGrad())
+        {
+            y = BatchNorm2dCore(x, weight, bias, runningMean, runningVar, training: true, momentum, eps, ref bn);
+        }
+        System.Numerics.Tensors.TensorPrimitives.Max(y.Span, 0f, y.Span);
+        if (record) Record(y, new BatchNormReluTrainNode(bn!), x, weight, bias);
+        return y;
+    }
+
+    private sealed class BatchNormReluTrainNode(BatchNormTrainNode bn) : Node
+    {
+        public override string Op => "BatchNormRelu";
+
+        public override void Backward(Tensor output, Tensor dy)
+        {
+            // The ReLU's backward into a zeroed, pooled buffer (exactly what the composite's BN-output gradient
+            // would hold), then the BN backward from it.
+            Tensor dz = Tensor.Zeros(output.ShapeArray);
+            unsafe
+            {
+                fixed (float* pdz = dz.Span, pdy = dy.Span, py = output.Span)
+                    Kernels.Fast.SimdLoops.ReluGradientAdd(pdz, pdy, py, dz.Size, SimdLevels.Best);
+            }
+            bn.Inputs = Inputs;
+            bn.Backward(output, dz);
+            dz.ReturnToPool();
+        }
     }
 
     /// <summary>Records a node whose optional inputs (γ, β) may be null; the node sees them at fixed positions 1, 2.</summary>

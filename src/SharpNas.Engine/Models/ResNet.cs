@@ -41,7 +41,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        Tensor y = F.Relu(_bn1.Forward(_conv1.Forward(x)));
+        Tensor y = _bn1.ForwardRelu(_conv1.Forward(x));
         y = _bn2.Forward(_conv2.Forward(y));
         Tensor shortcut = !_reshapes ? x : _projection is not null ? _projection.Forward(x) : F.ShortcutA(x, _outChannels, _stride);
         LastAddition = F.Add(y, shortcut);
@@ -107,7 +107,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        Tensor y = F.Relu(_bn1.Forward(_conv1.Forward(x)));
+        Tensor y = _bn1.ForwardRelu(_conv1.Forward(x));
         foreach (Sequential stage in _stages) y = stage.Forward(y);
         return _fc.Forward(F.GlobalAvgPool(y));
     }

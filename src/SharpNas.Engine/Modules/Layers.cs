@@ -82,6 +82,10 @@ public sealed class BatchNorm2d : Module<Tensor, Tensor>
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => F.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
+
+    /// <summary><c>Relu(Forward(x))</c> as one op (<see cref="F.BatchNormRelu"/>): same values and gradients, one
+    /// tensor less kept for the backward pass.</summary>
+    public Tensor ForwardRelu(Tensor x) => F.BatchNormRelu(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
 }
 
 /// <summary>Fully connected layer y = x·Wᵀ + b, initialised as PyTorch's default U(±1/√in).</summary>
