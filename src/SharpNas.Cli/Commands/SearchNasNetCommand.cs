@@ -25,9 +25,9 @@ internal static class SearchNasNetCommand
         var strategy = new Option<string>("--strategy") { Description = "reinforce, ppo, evolution or random", DefaultValueFactory = _ => "reinforce" };
         var budget = new Option<int>("--budget") { Description = "child networks to train", DefaultValueFactory = _ => 8 };
         var blocks = new Option<int>("--blocks") { Description = "blocks per cell (B)", DefaultValueFactory = _ => 5 };
-        var cells = new Option<int>("--cells") { Description = "normal cells per stage of a child (N)", DefaultValueFactory = _ => 1 };
-        var filters = new Option<int>("--filters") { Description = "initial filters of a child (F)", DefaultValueFactory = _ => 8 };
-        var epochs = new Option<int>("--epochs") { Description = "training epochs per child", DefaultValueFactory = _ => 1 };
+        var cells = new Option<int>("--child-n", "--cells") { Description = "normal cells per stage of a child (N)", DefaultValueFactory = _ => 1 };
+        var filters = new Option<int>("--child-f0", "--filters") { Description = "initial filters of a child (F)", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--child-epochs", "--epochs") { Description = "training epochs per child", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/nasnet-STRATEGY-sSEED); rerunning resumes" };
         var cmd = new Command("nasnet", "NASNet: search a normal and a reduction cell")
         {
