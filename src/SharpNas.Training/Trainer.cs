@@ -86,6 +86,7 @@ public sealed class Trainer
         using BatchLoader? testLoader = _data.Test is { Count: > 0 } t ? BatchLoader.ForEvaluation(t, _options.EvalBatchSize, loader.Normalization) : null;
         InputSpec input = _data.Input;
         int batches = loader.BatchesPerEpoch;
+        ITrainingHooks? hooks = _model as ITrainingHooks;
         double secondsBeforeRun = previousSeconds;
 
         for (int epoch = startEpoch; epoch < _options.Epochs; epoch++)
@@ -103,7 +104,6 @@ public sealed class Trainer
                 using (TensorScope step = _pool.BeginStep())
                 {
                     Tensor x = Tensor.FromArray(batch.Images, n, input.Channels, input.Height, input.Width);
-                    ITrainingHooks? hooks = _model as ITrainingHooks;
                     hooks?.SetTrainingProgress((epoch + (double)batch.Number / batches) / _options.Epochs);
                     Tensor logits = _model.Forward(x);
                     Tensor loss = hooks is null

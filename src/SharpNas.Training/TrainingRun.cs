@@ -141,10 +141,13 @@ public static class TrainingRun
     }
 
     /// <summary>Writes a text file through a temporary file and a rename.</summary>
-    public static void WriteAtomically(string path, string text)
+    public static void WriteAtomically(string path, string text) => WriteAtomically(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Writes a file through a temporary file and a rename.</summary>
+    public static void WriteAtomically(string path, byte[] bytes)
     {
         string tmp = path + ".tmp";
-        File.WriteAllText(tmp, text);
+        File.WriteAllBytes(tmp, bytes);
         File.Move(tmp, path, overwrite: true);
     }
 }

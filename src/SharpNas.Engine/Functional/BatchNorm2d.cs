@@ -25,9 +25,10 @@ public static partial class F
     {
         if (x.Rank is not (2 or 4)) throw new ArgumentException($"BatchNorm2d: input must be [N, C, H, W] or [N, C], got {x.ShapeString}");
         int n = x.Dim(0), c = x.Dim(1), hw = x.Rank == 4 ? x.Dim(2) * x.Dim(3) : 1;
-        foreach ((Tensor? t, string what) in new[] { (weight, "weight"), (bias, "bias"), (runningMean, "running_mean"), (runningVar, "running_var") })
-            if (t is not null && !t.HasShape([c]))
-                throw new ArgumentException($"BatchNorm2d: {what} {t.ShapeString} must be [{c}] for input {x.ShapeString}");
+        CheckPerChannel(weight, "weight", c, x);
+        CheckPerChannel(bias, "bias", c, x);
+        CheckPerChannel(runningMean, "running_mean", c, x);
+        CheckPerChannel(runningVar, "running_var", c, x);
         Tensor y = Tensor.Empty(x.ShapeArray);
         if (training)
         {
@@ -114,6 +115,12 @@ public static partial class F
             bn.Backward(output, dz);
             dz.ReturnToPool();
         }
+    }
+
+    private static void CheckPerChannel(Tensor? t, string what, int c, Tensor x)
+    {
+        if (t is not null && !t.HasShape([c]))
+            throw new ArgumentException($"BatchNorm2d: {what} {t.ShapeString} must be [{c}] for input {x.ShapeString}");
     }
 
     /// <summary>Records a node whose optional inputs (γ, β) may be null; the node sees them at fixed positions 1, 2.</summary>

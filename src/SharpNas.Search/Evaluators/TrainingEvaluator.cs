@@ -16,6 +16,9 @@ namespace SharpNas.Search.Evaluators;
 /// </summary>
 public sealed class TrainingEvaluator(TrainingData data, string dataName, TrainerOptions options, CostSettings costs, IStageScorer? scorer) : IEvaluator
 {
+    // The training set's channel statistics, computed once for every trial (trainer, probabilities, stage scores).
+    private readonly Lazy<ChannelStatistics> _normalization = new(() => options.Augmentation?.Normalization ?? ChannelStatistics.Compute(data.Train));
+
     /// <summary>File of a trial's test-set softmax outputs (float32, N × classes).</summary>
     public const string TestProbabilitiesFile = "test-probs.bin";
 
@@ -28,19 +31,17 @@ public sealed class TrainingEvaluator(TrainingData data, string dataName, Traine
         IReadOnlyDictionary<string, Tensor>? transfer = request.TransferFrom is null ? null
             : WeightTransfer.FromDonor(request.TransferFrom, request.Architecture as StageGenotype
                 ?? throw new ArgumentException("--transfer-from works with staged (residual) networks only"));
-        RunMetrics run = TrainingRun.Execute(request.Architecture, data, dataName, options with { Epochs = request.Epochs }, request.ArtifactDir,
+        ChannelStatistics normalization = _normalization.Value;
+        AugmentationOptions augmentation = (options.Augmentation ?? AugmentationOptions.DefaultFor(data.Train)) with { Normalization = normalization };
+        RunMetrics run = TrainingRun.Execute(request.Architecture, data, dataName, options with { Epochs = request.Epochs, Augmentation = augmentation }, request.ArtifactDir,
             costs, p => Progress?.Invoke(request, p), cancel, transfer);
 
         Module<Tensor, Tensor> model = request.Architecture.Build(data.Input);
         model.LoadStateDict(Safetensors.Load(Path.Combine(request.ArtifactDir, "model.safetensors")).ByName);
         model.Eval();
-        ChannelStatistics normalization = ChannelStatistics.Compute(data.Train);
         string probs = Path.Combine(request.ArtifactDir, TestProbabilitiesFile);
         if (data.Test is { Count: > 0 } test && !File.Exists(probs))
-        {
-            File.WriteAllBytes(probs + ".tmp", TestProbabilities(model, test, normalization));
-            File.Move(probs + ".tmp", probs, overwrite: true);
-        }
+            TrainingRun.WriteAtomically(probs, TestProbabilities(model, test, normalization));
         double[]? scores = request.ScoreStages
             ? (scorer ?? throw new InvalidOperationException("stage scores requested but no stage scorer given")).Score(model, data.Train, normalization)
             : null;
