@@ -28,9 +28,10 @@ internal static class EvalCommand
         var latencyRuns = new Option<int>("--latency-runs") { Description = "repetitions for the latency medians (0 = skip)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores, or SHARPNAS_THREADS)" };
         var json = new Option<bool>("--json") { Description = "print JSON instead of a table" };
+        var outFile = new Option<string?>("--out") { Description = "also write the JSON to this file" };
         var cmd = new Command("eval", "evaluate a saved model on a dataset: accuracy, loss, params, MACs, memory, latency")
         {
-            arch, weights, data, split, valSize, seed, batch, latencyRuns, threads, json,
+            arch, weights, data, split, valSize, seed, batch, latencyRuns, threads, json, outFile,
         };
         cmd.SetAction(p => CommandRunner.Run(_ =>
         {
@@ -58,8 +59,14 @@ internal static class EvalCommand
             SavedModel model = SavedModel.Load(architecture, weightsPath, input);
             var costs = new CostSettings { LatencyRuns = p.GetValue(latencyRuns) };
             ModelEvaluationResult r = ModelEvaluation.Run(model, images, train, spec.ToString(), splitName, p.GetValue(batch), costs);
-            if (p.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(r, JsonOutput));
+            string text = JsonSerializer.Serialize(r, JsonOutput);
+            if (p.GetValue(json)) Console.WriteLine(text);
             else Print(r);
+            if (p.GetValue(outFile) is string path)
+            {
+                TrainingRun.WriteAtomically(path, text + "\n");
+                if (!p.GetValue(json)) Console.WriteLine($"wrote {path}");
+            }
             return ExitCodes.Ok;
         }));
         return cmd;
