@@ -33,8 +33,8 @@ public static class SearchRunReport
         List<Row> rows;
         using (var store = new SqliteTrialStore(dbPath))
             rows = store.All().Select(t => new Row(t, Describe(t), t.Metrics is { } m ? TrialMetrics.FromJson(m) : null)).ToList();
-        if (rows.Count == 0) throw new InvalidDataException($"{dbPath}: the search holds no trials yet; nothing to report");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (rows.Count == 0) throw new InvalidDataException($"{dbPath}: the search holds no trials yet; nothing to report");
         JsonObject? results = ReadResults(runDir);
         RunMetrics? sample = rows.Select(r => TrialRunMetrics(runDir, r.Trial)).FirstOrDefault(m => m is not null);
 
@@ -87,10 +87,17 @@ public static class SearchRunReport
     {
         if (!Directory.Exists(runDir)) throw new DirectoryNotFoundException($"run folder {runDir} does not exist");
         string path = outFile ?? Path.Combine(runDir, TrainRunReport.FileName);
-        if (File.Exists(Path.Combine(runDir, "trials.db"))) Build(runDir, command).Write(path);
-        else if (File.Exists(Path.Combine(runDir, "metrics.json"))) TrainRunReport.Write(runDir, path);
-        else if (BenchRunReport.IsBenchFolder(runDir)) BenchRunReport.Build(runDir).Write(path);
-        else throw new FileNotFoundException($"{runDir}: found no results: neither trials.db (a search), metrics.json (a finished train run) nor results.json of sharpnas bench nb201");
+        try
+        {
+            if (File.Exists(Path.Combine(runDir, "trials.db"))) Build(runDir, command).Write(path);
+            else if (File.Exists(Path.Combine(runDir, "metrics.json"))) TrainRunReport.Write(runDir, path);
+            else if (BenchRunReport.IsBenchFolder(runDir)) BenchRunReport.Build(runDir).Write(path);
+            else throw new FileNotFoundException($"{runDir}: found no results: neither trials.db (a search), metrics.json (a finished train run) nor results.json of sharpnas bench nb201");
+        }
+        catch (InvalidOperationException e)   // a JSON field of the wrong type (System.Text.Json.Nodes)
+        {
+            throw new InvalidDataException($"{runDir}: a result file does not have the expected shape ({e.Message})");
+        }
         return path;
     }
 

@@ -57,6 +57,11 @@ public sealed class ReportCommandTests : IDisposable
         Assert.Equal(2, Run("report", bench));
         AssertNothingWritten(bench);
 
+        string wrongType = Folder("bench-wrong-type");
+        File.WriteAllText(Path.Combine(wrongType, "results.json"), "{\"benchmark\": \"nas-bench-201\", \"strategies\": [{\"strategy\": 5}]}");
+        Assert.Equal(2, Run("report", wrongType));
+        AssertNothingWritten(wrongType);
+
         string noStrategies = Folder("bench-without-strategies");
         File.WriteAllText(Path.Combine(noStrategies, "results.json"), "{\"benchmark\": \"nas-bench-201\", \"strategies\": []}");
         Assert.Equal(2, Run("report", noStrategies));
