@@ -49,7 +49,7 @@ public sealed class TrainArchCommandTests : IDisposable
         Assert.Equal(architecture.Cost(new InputSpec(1, 8, 8, 3)).Parameters, metrics["parameters"]!.GetValue<long>());
         // The run's own arch.json is the same architecture, so it can be trained again elsewhere.
         Assert.Equal(architecture.ToJson().ToJsonString(), ArchitectureJson.Load(Path.Combine(dir, "arch.json")).ToJson().ToJsonString());
-        Assert.True(File.Exists(Path.Combine(dir, "report.html")));
+        Assert.Contains($"sharpnas train --arch {archFile}", File.ReadAllText(Path.Combine(dir, "report.html")));
     }
 
     [Fact]
