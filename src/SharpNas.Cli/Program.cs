@@ -14,6 +14,7 @@ public static class Program
             TrainCommand.Create(),
             new Command("search", "run an architecture search") { SearchStageWiseCommand.Create(), SearchNasNetCommand.Create(), SearchEpnasCommand.Create() },
             new Command("bench", "compare search strategies on a tabular benchmark") { BenchNb201Command.Create() },
+            EvalCommand.Create(),
             ReportCommand.Create(),
             ExportCommand.Create(),
         };

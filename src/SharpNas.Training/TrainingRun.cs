@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SharpNas.Data;
 using SharpNas.Engine;
 using SharpNas.Engine.IO;
 using SharpNas.Engine.Kernels;
@@ -50,6 +51,9 @@ public sealed record RunMetrics
     public required int Threads { get; init; }
     public required IReadOnlyList<EpochMetrics> History { get; init; }
     public required string Fingerprint { get; init; }
+    /// <summary>The per-channel input normalisation the network was trained with (computed from the training images
+    /// unless the options gave one). Absent in metrics written before it was recorded.</summary>
+    public ChannelStatistics? Normalization { get; init; }
 
     /// <summary>JSON options used for metrics files (snake_case, indented).</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -89,6 +93,8 @@ public static class TrainingRun
             foreach (int b in costs.LatencyBatches)
                 latency[$"batch_{b}"] = LatencyMeter.MedianMilliseconds(model, data.Input, b, costs.LatencyRuns);
         EpochMetrics last = result.Last;
+        // The same statistics the trainer's loaders used (BatchLoader computes them from the training set when not given).
+        ChannelStatistics normalization = options.Augmentation?.Normalization ?? ChannelStatistics.Compute(data.Train);
         var metrics = new RunMetrics
         {
             Architecture = architecture.Describe(),
@@ -117,9 +123,14 @@ public static class TrainingRun
             Threads = Environment.ProcessorCount,
             History = result.History,
             Fingerprint = fingerprint,
+            Normalization = normalization,
         };
         Safetensors.Save(Path.Combine(outDir, "model.safetensors"), model.StateDict(),
-            new Dictionary<string, string> { ["architecture"] = architecture.ToJson().ToJsonString() });
+            new Dictionary<string, string>
+            {
+                ["architecture"] = architecture.ToJson().ToJsonString(),
+                [SavedModel.NormalizationKey] = SavedModel.NormalizationJson(normalization),
+            });
         WriteAtomically(metricsPath, JsonSerializer.Serialize(metrics, RunMetrics.JsonOptions) + "\n");
         File.Delete(Path.Combine(outDir, Checkpoint.FileName));
         TrainRunReport.Build(metrics, Path.GetFileName(Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar)))

@@ -92,6 +92,7 @@ internal static class BenchNb201Command
             if (folder is not null) Directory.CreateDirectory(folder);
             WriteAtomically(jsonPath, NasBench201Benchmark.ToJson(results, protocol, settings).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             WriteAtomically(mdPath, NasBench201Benchmark.ToMarkdown(results, protocol, command));
+            if (!isFile) Search.Reports.SearchRunReport.Write(target);   // report.html beside results.json
             Console.WriteLine($"wrote {jsonPath} and {mdPath}");
             return ExitCodes.Ok;
         }));

@@ -71,7 +71,8 @@ internal static class SearchEpnasCommand
             results["episodes"] = p.GetValue(episodes);
             results["strategy"] = strat.ToString().ToLowerInvariant();
             TrainingRun.WriteAtomically(Path.Combine(dir, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, top-*/arch.json, trials.db");
+            Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
+            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, top-*/arch.json, report.html, trials.db");
             return ExitCodes.Ok;
 
             JsonObject Run<TG>(IEpnasActionSpace<TG> space, IReadOnlyList<TG> seeds) where TG : class, IEpnasGenotype

@@ -63,6 +63,8 @@ internal static class TrainCommand
             Console.WriteLine($"training {architecture.Describe()} on {spec} ({trainingData.Train.Count:N0} train, {trainingData.Validation?.Count ?? 0:N0} validation, {trainingData.Test?.Count ?? 0:N0} test images) → {dir}");
             RunMetrics metrics = TrainingDisplay.Run(options.Epochs, progress =>
                 TrainingRun.Execute(architecture, trainingData, spec.ToString(), options, dir, costs, progress, cancel));
+            // TrainingRun wrote report.html; the command line is known only here, so the page is written again with it.
+            Training.Reports.TrainRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
             TrainingDisplay.Summary(metrics, dir);
             return ExitCodes.Ok;
         }));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpNas.Search.Evaluators;
 using SharpNas.Search.Genotypes;
+using SharpNas.Search.Spaces.NasNet;
 using SharpNas.Search.Trials;
 using SharpNas.Training;
 using SharpNas.Training.Reports;
@@ -11,8 +12,9 @@ namespace SharpNas.Search.Reports;
 
 /// <summary>
 /// The report of a search run folder: every trial of <c>trials.db</c> in a table; accuracy against FLOPs and against
-/// parameters with the Pareto front and the uniform baselines; the search curve; and, when <c>results.json</c> holds
-/// stage-wise steps, the depth of each stage per iteration and the stage scores.
+/// parameters with the Pareto front and the uniform baselines; the search curve against trials and wall time; and from
+/// <c>results.json</c>: for stage-wise, the depth of each stage per iteration and the stage scores; for NASNet, the best
+/// normal and reduction cells as graphs; for EPNAS, the top models and their constraint usage against the bounds.
 /// </summary>
 public static class SearchRunReport
 {
@@ -32,12 +34,17 @@ public static class SearchRunReport
         using (var store = new SqliteTrialStore(dbPath))
             rows = store.All().Select(t => new Row(t, Describe(t), t.Metrics is { } m ? TrialMetrics.FromJson(m) : null)).ToList();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (rows.Count == 0) throw new InvalidDataException($"{dbPath}: the search holds no trials yet; nothing to report");
         JsonObject? results = ReadResults(runDir);
         RunMetrics? sample = rows.Select(r => TrialRunMetrics(runDir, r.Trial)).FirstOrDefault(m => m is not null);
 
         bool stageWise = results?["steps"] is JsonArray;
+        NasNetGenotype? bestCells = NasNetBest(runDir, results);
+        bool epnas = results?["constraints"] is JsonObject && results["top"] is JsonArray;
         string name = Path.GetFileName(Path.GetFullPath(runDir).TrimEnd(Path.DirectorySeparatorChar));
-        var page = new HtmlReport(stageWise ? $"SharpNas stage-wise search: {name}" : $"SharpNas search: {name}");
+        string kind = stageWise ? "stage-wise search" : bestCells is not null ? "NASNet search" : epnas ? "EPNAS search" : "search";
+        var page = new HtmlReport($"SharpNas {kind}: {name}");
+        command ??= results?["command"]?.GetValue<string>();
 
         List<Row> done = rows.Where(r => r.Completed).ToList();
         double totalSeconds = done.Sum(r => r.Metrics!.TrainSeconds);
@@ -46,6 +53,7 @@ public static class SearchRunReport
             ("command", command),
             ("data", sample?.Data),
             ("seed", sample?.Seed.ToString(CultureInfo.InvariantCulture)),
+            ("strategy", results?["strategy"]?.GetValue<string>()),
             ("trials", $"{rows.Count} ({done.Count} completed, {rows.Count(r => r.Trial.Status == TrialStatus.Failed)} failed)"),
             ("iterations", results?["iterations"]?.ToJsonString()),
             ("converged", results?["converged"]?.ToJsonString()),
@@ -65,9 +73,11 @@ public static class SearchRunReport
             CostChart($"{accName} vs FLOPs", "FLOPs (multiply-adds)", done, r => r.Metrics!.Macs, Acc),
             CostChart($"{accName} vs parameters", "parameters", done, r => r.Metrics!.Parameters, Acc));
 
-        page.Section("Search curve").Charts(SearchCurve(done));
+        page.Section("Search curve").Charts(SearchCurve(done), SearchCurveOverTime(done));
 
         if (stageWise) StageWiseSections(page, results!);
+        if (bestCells is not null) NasNetSections(page, bestCells, results);
+        if (epnas) EpnasReportSections.Add(page, results!, rows.ToDictionary(r => r.Trial.Key, r => r.Architecture));
         return page;
     }
 
@@ -77,16 +87,26 @@ public static class SearchRunReport
     {
         if (!Directory.Exists(runDir)) throw new DirectoryNotFoundException($"run folder {runDir} does not exist");
         string path = outFile ?? Path.Combine(runDir, TrainRunReport.FileName);
-        if (File.Exists(Path.Combine(runDir, "trials.db"))) Build(runDir, command).Write(path);
-        else if (File.Exists(Path.Combine(runDir, "metrics.json"))) TrainRunReport.Write(runDir, path);
-        else throw new FileNotFoundException($"{runDir}: found neither trials.db (a search) nor metrics.json (a finished train run)");
+        try
+        {
+            if (File.Exists(Path.Combine(runDir, "trials.db"))) Build(runDir, command).Write(path);
+            else if (File.Exists(Path.Combine(runDir, "metrics.json"))) TrainRunReport.Write(runDir, path);
+            else if (BenchRunReport.IsBenchFolder(runDir)) BenchRunReport.Build(runDir).Write(path);
+            else throw new FileNotFoundException($"{runDir}: found no results: neither trials.db (a search), metrics.json (a finished train run) nor results.json of sharpnas bench nb201");
+        }
+        catch (InvalidOperationException e)   // a JSON field of the wrong type (System.Text.Json.Nodes)
+        {
+            throw new InvalidDataException($"{runDir}: a result file does not have the expected shape ({e.Message})");
+        }
         return path;
     }
 
     private static string Describe(Trial t)
     {
-        try { return ArchitectureJson.Parse(t.Genotype.ToJsonString(), t.Key).Describe(); }
-        catch (GenotypeException) { return t.Genotype.ToJsonString(); }
+        // Discrete searches (NASNet) store the sampled choices as the genotype and the built architecture in the metrics.
+        JsonNode architecture = t.Genotype["kind"]?.GetValue<string>() == "discrete" && t.Metrics?["architecture"] is JsonObject a ? a : t.Genotype;
+        try { return ArchitectureJson.Parse(architecture.ToJsonString(), t.Key).Describe(); }
+        catch (GenotypeException) { return t.Genotype["key"]?.GetValue<string>() ?? t.Genotype.ToJsonString(); }
     }
 
     private static IReadOnlyList<string> Cells(Row r)
@@ -137,6 +157,54 @@ public static class SearchRunReport
         return chart;
     }
 
+    /// <summary>Best validation accuracy so far against the wall time since the first trial started.</summary>
+    private static SvgChart SearchCurveOverTime(List<Row> done)
+    {
+        var chart = new SvgChart("Best validation accuracy so far, against wall time", "minutes since the search started", "validation accuracy") { YFormat = SvgChart.Percent };
+        Row[] searched = done.Where(r => !r.Baseline).OrderBy(r => r.Trial.UpdatedUtc).ToArray();
+        if (searched.Length == 0) return chart;
+        DateTime start = done.Min(r => r.Trial.CreatedUtc);
+        var best = new List<(double, double)>();
+        var labels = new List<string>();
+        double b = double.NegativeInfinity;
+        foreach (Row r in searched)
+        {
+            double v = r.Metrics!.ValidationAccuracy ?? r.Metrics!.TestAccuracy ?? double.NaN;
+            if (v > b) b = v;
+            if (!double.IsFinite(b)) continue;
+            best.Add(((r.Trial.UpdatedUtc - start).TotalMinutes, b));
+            labels.Add($"{r.Trial.Key} finished after {ReportCells.Duration((r.Trial.UpdatedUtc - start).TotalSeconds)}; best so far {SvgChart.Percent(b)}");
+        }
+        chart.Add(new ChartSeries("best so far", best, SeriesStyle.Steps, labels));
+        return chart;
+    }
+
+    /// <summary>The best cells of a NASNet search: from <c>results.json</c> (<c>best.genotype</c>) or <c>best-arch.json</c>.</summary>
+    private static NasNetGenotype? NasNetBest(string runDir, JsonObject? results)
+    {
+        JsonObject? genotype = results?["best"]?["genotype"] as JsonObject;
+        string source = Path.Combine(runDir, "results.json");
+        string bestArch = Path.Combine(runDir, "best-arch.json");
+        if (genotype is null && File.Exists(bestArch)) return ArchitectureJson.Load(bestArch) as NasNetGenotype;
+        return genotype is null ? null : ArchitectureJson.Parse(genotype.ToJsonString(), source + ": best.genotype") as NasNetGenotype;
+    }
+
+    private static void NasNetSections(HtmlReport page, NasNetGenotype best, JsonObject? results)
+    {
+        JsonObject? b = results?["best"] as JsonObject;
+        page.Section("Best cells");
+        page.Facts(
+        [
+            ("trial", b?["key"]?.GetValue<string>()),
+            ("network", best.Describe()),
+            ("validation accuracy", b?["valid_accuracy"] is JsonNode va ? ReportCells.Accuracy(va.GetValue<double>()) : null),
+            ("test accuracy", b?["test_accuracy"] is JsonNode ta ? ReportCells.Accuracy(ta.GetValue<double>()) : null),
+            ("normal cell", string.Join("; ", best.Normal.Blocks.Select((k, i) => $"block {i}: {k}"))),
+            ("reduction cell", string.Join("; ", best.Reduction.Blocks.Select((k, i) => $"block {i}: {k}"))),
+        ]);
+        page.Figures(CellGraph.ToSvg(best.Normal, "Normal cell"), CellGraph.ToSvg(best.Reduction, "Reduction cell"));
+    }
+
     private static void StageWiseSections(HtmlReport page, JsonObject results)
     {
         var steps = ((JsonArray)results["steps"]!).OfType<JsonObject>().Select(s => (
@@ -180,8 +248,10 @@ public static class SearchRunReport
     /// <summary>The train run metrics of a trial (its artifact folder's <c>metrics.json</c>), or null.</summary>
     private static RunMetrics? TrialRunMetrics(string runDir, Trial t)
     {
-        string dir = Path.Combine(runDir, "trials", t.Key.Replace('/', '-'));
-        if (!File.Exists(Path.Combine(dir, "metrics.json"))) return null;
+        // Trial folders are named by the key (stage-wise, EPNAS) or, for discrete searches (NASNet), by the sample's choices.
+        string?[] names = [t.Key.Replace('/', '-'), t.Key, t.Genotype["key"]?.GetValue<string>()];
+        string? dir = names.OfType<string>().Select(n => Path.Combine(runDir, "trials", n)).FirstOrDefault(d => File.Exists(Path.Combine(d, "metrics.json")));
+        if (dir is null) return null;
         try { return TrainRunReport.ReadMetrics(dir); }
         catch (InvalidDataException) { return null; }
     }

@@ -18,7 +18,7 @@ public sealed class HtmlReport(string title)
         dl.facts{display:grid;grid-template-columns:max-content auto;gap:3px 16px;margin:0}dl.facts dt{color:#666}dl.facts dd{margin:0}
         table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
         th{background:#f4f4f4;position:sticky;top:0}td:first-child,th:first-child,td.t{text-align:left}
-        .charts{display:flex;flex-wrap:wrap;gap:12px}svg.plot{border:1px solid #e4e4e4;background:#fff}
+        .charts{display:flex;flex-wrap:wrap;gap:12px}svg.plot,svg.cell{border:1px solid #e4e4e4;background:#fff}
         svg .frame{fill:none;stroke:#999}svg .grid{stroke:#eee}svg .tick{font-size:10px;fill:#555}
         svg .cl{font-size:12px;fill:#333}svg .ct{font-size:13px;font-weight:600;fill:#222}svg .legend{font-size:11px;fill:#333}
         footer{margin-top:28px;color:#888;font-size:12px}
@@ -70,6 +70,15 @@ public sealed class HtmlReport(string title)
     {
         _body.Append("<div class=\"charts\">");
         foreach (SvgChart c in charts) _body.Append(c.ToSvg());
+        _body.Append("</div>\n");
+        return this;
+    }
+
+    /// <summary>Ready-made inline SVG figures (e.g. graphs) side by side, like <see cref="Charts"/>.</summary>
+    public HtmlReport Figures(params string[] svgElements)
+    {
+        _body.Append("<div class=\"charts\">");
+        foreach (string svg in svgElements) _body.Append(svg);
         _body.Append("</div>\n");
         return this;
     }

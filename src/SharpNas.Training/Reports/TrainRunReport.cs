@@ -28,12 +28,13 @@ public static class TrainRunReport
         }
     }
 
-    /// <summary>The page for a finished run.</summary>
-    public static HtmlReport Build(RunMetrics m, string runName)
+    /// <summary>The page for a finished run; <paramref name="command"/> is shown when known.</summary>
+    public static HtmlReport Build(RunMetrics m, string runName, string? command = null)
     {
         var page = new HtmlReport($"SharpNas training run: {runName}");
         page.Section("Run").Facts(
         [
+            ("command", command),
             ("architecture", m.Architecture),
             ("data", m.Data),
             ("seed", m.Seed.ToString(CultureInfo.InvariantCulture)),
@@ -46,12 +47,13 @@ public static class TrainRunReport
         return page;
     }
 
-    /// <summary>Writes the report of <paramref name="runDir"/> to <paramref name="outFile"/> (default <c>RUN/report.html</c>); returns the path.</summary>
-    public static string Write(string runDir, string? outFile = null)
+    /// <summary>Writes the report of <paramref name="runDir"/> to <paramref name="outFile"/> (default <c>RUN/report.html</c>); returns the path.
+    /// <paramref name="command"/> is shown when known.</summary>
+    public static string Write(string runDir, string? outFile = null, string? command = null)
     {
         RunMetrics m = ReadMetrics(runDir);
         string path = outFile ?? Path.Combine(runDir, FileName);
-        Build(m, Path.GetFileName(Path.GetFullPath(runDir).TrimEnd(Path.DirectorySeparatorChar))).Write(path);
+        Build(m, Path.GetFileName(Path.GetFullPath(runDir).TrimEnd(Path.DirectorySeparatorChar)), command).Write(path);
         return path;
     }
 

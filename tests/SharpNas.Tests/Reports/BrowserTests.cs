@@ -36,9 +36,34 @@ public sealed class BrowserTests(ReportRuns runs)
         RequireBrowser();
         string page = SearchRunReport.Write(runs.SearchDir, Path.Combine(runs.Root, "browser-search.html"));
         string dom = Render(page, "--dump-dom");
-        Assert.Equal(5, ReportTests.Count(dom, "<svg class=\"plot\""));
+        Assert.Equal(6, ReportTests.Count(dom, "<svg class=\"plot\""));
         Assert.Equal(runs.SearchTrials, ReportTests.TableRows(dom, "trials"));
         Assert.True(ReportTests.Count(dom, "<circle class=\"pt\"") >= runs.SearchTrials, "the scatter plots hold a point per trial");
+        AssertNotBlank(Screenshot(page));
+    }
+
+    [SkippableFact]
+    public void NasNetReport_RendersItsCellGraphsInChromium()
+    {
+        RequireBrowser();
+        string page = Path.Combine(runs.NasNetDir, "report.html");
+        string dom = Render(page, "--dump-dom");
+        Assert.Equal(4, ReportTests.Count(dom, "<svg class=\"plot\""));
+        Assert.Equal(2, ReportTests.Count(dom, "<svg class=\"cell\""));
+        Assert.Equal(2 * 2 * ReportRuns.NasNetBlocks, ReportTests.Count(dom, "<g class=\"edge\""));
+        Assert.Equal(ReportRuns.NasNetBudget, ReportTests.TableRows(dom, "trials"));
+        AssertNotBlank(Screenshot(page));
+    }
+
+    [SkippableFact]
+    public void EpnasReport_RendersItsConstraintChartAndTopTableInChromium()
+    {
+        RequireBrowser();
+        string page = Path.Combine(runs.EpnasDir, "report.html");
+        string dom = Render(page, "--dump-dom");
+        Assert.Equal(5, ReportTests.Count(dom, "<svg class=\"plot\""));
+        Assert.Contains("data-title=\"Constraint usage of the top models\"", dom);
+        Assert.True(ReportTests.TableRows(dom, "top") >= 1);
         AssertNotBlank(Screenshot(page));
     }
 

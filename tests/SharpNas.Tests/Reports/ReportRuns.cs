@@ -9,8 +9,9 @@ using SharpNas.Training;
 
 namespace SharpNas.Tests.Reports;
 
-/// <summary>Two small real run folders made once for the report tests: a train run (2 epochs of a tiny ResNet) and a
-/// stage-wise search (1 iteration, importance scores from PLS-VIP, uniform baselines), both on 8×8 synthetic images.</summary>
+/// <summary>Small real run folders made once for the report tests, all on 8×8 synthetic images: a train run (2 epochs of
+/// a tiny ResNet), a stage-wise search (1 iteration, importance scores from PLS-VIP, uniform baselines), and through the
+/// command line a NASNet search (random, 2 children of B = 2) and an EPNAS search (1 episode, 2 branches, constraints).</summary>
 public sealed class ReportRuns : IDisposable
 {
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "sharpnas-report-" + Guid.NewGuid().ToString("N"));
@@ -19,6 +20,9 @@ public sealed class ReportRuns : IDisposable
     public RunMetrics TrainMetrics { get; }
     public StageWiseReport SearchResults { get; }
     public int SearchTrials { get; }
+    public string NasNetDir => Path.Combine(Root, "nasnet");
+    public string EpnasDir => Path.Combine(Root, "epnas");
+    public const int NasNetBudget = 2, NasNetBlocks = 2;
 
     public static StageGenotype Tiny { get; } = new(StageModule.Basic, [1, 1], Width: 4);
 
@@ -41,6 +45,19 @@ public sealed class ReportRuns : IDisposable
             SearchTrials = store.All().Count;
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        string npy = SharpNas.Tests.Cli.TinyNpy.Write(Path.Combine(Root, "npy"));
+        Cli("search", "nasnet", "--data", npy, "--budget", $"{NasNetBudget}", "--blocks", $"{NasNetBlocks}", "--child-f0", "4", "--strategy", "random",
+            "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--out", NasNetDir);
+        Cli("search", "epnas", "--data", npy, "--episodes", "1", "--steps", "1", "--branches", "2", "--top-k", "2", "--max-params", "20K",
+            "--max-flops", "2M", "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--out", EpnasDir);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    private static void Cli(params string[] args)
+    {
+        int code = SharpNas.Cli.Program.Main(args);
+        if (code != 0) throw new InvalidOperationException($"sharpnas {string.Join(' ', args)} exited with {code}");
     }
 
     public void Dispose()
