@@ -50,7 +50,8 @@ public sealed class Trainer
         _fingerprint = fingerprint;
     }
 
-    /// <summary>Trains to the last epoch (or until <paramref name="cancel"/> fires, after checkpointing).</summary>
+    /// <summary>Trains to the last epoch (or until <paramref name="cancel"/> fires, after checkpointing, or until
+    /// <see cref="TrainerOptions.StopAfterEpoch"/> stops it: then the history is shorter and the test set is not evaluated).</summary>
     public TrainingResult Run(CancellationToken cancel = default)
     {
         var rng = new SeededRandom(_options.Seed);
@@ -88,8 +89,10 @@ public sealed class Trainer
         int batches = loader.BatchesPerEpoch;
         ITrainingHooks? hooks = _model as ITrainingHooks;
         double secondsBeforeRun = previousSeconds;
+        // A run resumed between epochs asks the early-stopping hook again: the decision may have been lost with the process.
+        bool stopped = skipBatches == 0 && startEpoch > 0 && startEpoch < _options.Epochs && _options.StopAfterEpoch?.Invoke(history) == true;
 
-        for (int epoch = startEpoch; epoch < _options.Epochs; epoch++)
+        for (int epoch = startEpoch; epoch < _options.Epochs && !stopped; epoch++)
         {
             double lr = _options.EffectiveSchedule.At(epoch, _options.LearningRate);
             optimizer.LearningRate = lr;
@@ -144,12 +147,13 @@ public sealed class Trainer
                 val?.Loss, val?.Accuracy, test?.Loss, test?.Accuracy, seconds, epochImages / Math.Max(1e-9, seconds)));
             lossSum = 0; correct = 0; seen = 0;
             SaveCheckpoint(optimizer, epoch + 1, 0, 0, 0, 0, history, secondsBeforeRun + wall.Elapsed.TotalSeconds);
+            stopped = epoch + 1 < _options.Epochs && _options.StopAfterEpoch?.Invoke(history) == true;
         }
 
         EpochMetrics last = history[^1];
         Evaluation? finalVal = last.ValidationAccuracy is double va ? new Evaluation(last.ValidationLoss!.Value, va, _data.Validation!.Count) : null;
         Evaluation? finalTest = last.TestAccuracy is double ta ? new Evaluation(last.TestLoss!.Value, ta, _data.Test!.Count) : null;
-        if (finalTest is null && testLoader is not null) finalTest = Evaluate(_model, testLoader, input);
+        if (finalTest is null && testLoader is not null && !stopped) finalTest = Evaluate(_model, testLoader, input);
         return new TrainingResult(history, finalVal, finalTest, TimeSpan.FromSeconds(secondsBeforeRun + wall.Elapsed.TotalSeconds), resumed);
     }
 

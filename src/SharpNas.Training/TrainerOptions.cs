@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using SharpNas.Data;
 using SharpNas.Engine.Optim;
 
@@ -46,6 +47,11 @@ public sealed record TrainerOptions
     public bool EvaluateTestEveryEpoch { get; init; } = true;
     /// <summary>Batch size for evaluation.</summary>
     public int EvalBatchSize { get; init; } = 256;
+    /// <summary>Early stopping: asked after every epoch but the last with the history so far (and once more when a run
+    /// resumes at an epoch boundary); returning true ends the run there (as if it had been planned that long). A search's
+    /// pruner uses it. Not part of what identifies a run.</summary>
+    [JsonIgnore]
+    public Func<IReadOnlyList<EpochMetrics>, bool>? StopAfterEpoch { get; init; }
 
     /// <summary>The effective schedule.</summary>
     public LrSchedule EffectiveSchedule => Schedule ?? new LrSchedule.Cosine(Math.Max(1, Epochs), 0);

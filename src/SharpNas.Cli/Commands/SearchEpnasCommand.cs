@@ -6,6 +6,7 @@ using SharpNas.Cli.Display;
 using SharpNas.Data;
 using SharpNas.Search.Evaluators;
 using SharpNas.Search.Genotypes;
+using SharpNas.Search.Pruning;
 using SharpNas.Search.Spaces.Epnas;
 using SharpNas.Search.Strategies.Epnas;
 using SharpNas.Search.Trials;
@@ -36,6 +37,8 @@ internal static class SearchEpnasCommand
         };
         var common = new SearchDataOptions(defaultSubset: 2000, batch: 64, lr: 0.05, seed: 1);
         common.AddTo(cmd);
+        var prune = new SearchPruneOptions();
+        prune.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
             ulong runSeed = p.GetValue(common.Seed);
@@ -47,18 +50,21 @@ internal static class SearchEpnasCommand
                 "random" => EpnasStrategy.Random,
                 var s => throw new ArgumentException($"--strategy {s}: expected epnas or random"),
             };
+            IPruner? pruner = prune.Create(p);
             (DataSpec spec, TrainingData trainingData) = common.Load(p);
             string patternName = p.GetValue(pattern)!.Trim().ToLowerInvariant();
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"epnas-{patternName}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             Directory.CreateDirectory(dir);
             TrainerOptions trainerOptions = common.Trainer(p, p.GetValue(childEpochs));
             var display = new SearchDisplay();
-            var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 0 }, scorer: null);
-            evaluator.Progress += (_, progress) => display.Training(progress);
             using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            TrialPruning? pruning = SearchPruneOptions.Attach(pruner, store, trainingData);
+            if (pruning is not null) pruning.Pruned += (r, e, d) => display.Line($"child {r.Key} stopped after epoch {e}: {d.Reason}");
+            var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 0 }, scorer: null, pruning);
+            evaluator.Progress += (_, progress) => display.Training(progress);
             var runner = new TrialRunner(store, evaluator, dir);
             runner.Started += t => display.TrialStarted(t.Key, "EPNAS child");
-            display.Line($"EPNAS ({strat}, {patternName} pattern) on {spec}: {p.GetValue(episodes)} episodes × {p.GetValue(steps)} steps × {p.GetValue(branches)} branches, {trainerOptions.Epochs} epoch(s) per child → {dir}");
+            display.Line($"EPNAS ({strat}, {patternName} pattern) on {spec}: {p.GetValue(episodes)} episodes × {p.GetValue(steps)} steps × {p.GetValue(branches)} branches, {trainerOptions.Epochs} epoch(s) per child{(pruner is null ? "" : $" (pruning: {pruner.Name})")} → {dir}");
             InputSpec input = trainingData.Input;
             int top = p.GetValue(topK);
             JsonObject results = patternName switch
@@ -70,6 +76,9 @@ internal static class SearchEpnasCommand
             results["constraints"] = new JsonObject { ["max_params"] = constraints.MaxParams, ["max_flops"] = constraints.MaxFlops, ["min_intensity"] = constraints.MinIntensity, ["base_penalty"] = constraints.BasePenalty };
             results["episodes"] = p.GetValue(episodes);
             results["strategy"] = strat.ToString().ToLowerInvariant();
+            results["prune"] = pruner?.Name ?? "none";
+            results["trials_pruned"] = store.All().Count(t => t.Status == TrialStatus.Pruned);
+            results["epochs_trained"] = SearchPruneOptions.EpochsTrained(store.All());
             TrainingRun.WriteAtomically(Path.Combine(dir, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
             Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
             Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, top-*/arch.json, report.html, trials.db");
@@ -85,9 +94,10 @@ internal static class SearchEpnasCommand
                 var search = new EpnasSearch<TG>(options, space, runner);
                 search.Log += display.Line;
                 search.ChildFinished += c => display.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"child {c.Key}: valid {c.Accuracy:P2} reward {c.Reward:F4} params {c.Resources.Parameters:N0} FLOPs {c.Resources.Flops / 1e6:F1}M intensity {c.Resources.Intensity:F1}{(c.SatisfiesConstraints ? "" : " (violates a constraint)")}"));
+                    $"child {c.Key}: valid {c.Accuracy:P2}{(c.Metrics.Pruned ? $" (pruned after epoch {c.Metrics.EpochsReached})" : "")} reward {c.Reward:F4} params {c.Resources.Parameters:N0} FLOPs {c.Resources.Flops / 1e6:F1}M intensity {c.Resources.Intensity:F1}{(c.SatisfiesConstraints ? "" : " (violates a constraint)")}"));
                 EpnasSearchResult<TG> result = display.Run(() => search.Run(cancel));
-                IReadOnlyList<EpnasChild<TG>> best = result.Top(top);
+                // The top list holds fully trained children only: a pruned child's accuracy is that of fewer epochs.
+                IReadOnlyList<EpnasChild<TG>> best = new EpnasSearchResult<TG>(result.Children.Where(c => !c.Metrics.Pruned).ToList(), result.TrainedThisRun).Top(top);
                 string[] columns = ["rank", "trial", "valid acc", "reward", "params", "FLOPs (M)", "intensity", "constraints"];
                 var rows = best.Select((c, i) => (IReadOnlyList<string>)[
                     (i + 1).ToString(CultureInfo.InvariantCulture), c.Key, c.Accuracy.ToString("P2", CultureInfo.InvariantCulture), c.Reward.ToString("F4", CultureInfo.InvariantCulture),

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using SharpNas.Cli.Display;
 using SharpNas.Data;
 using SharpNas.Search.Evaluators;
+using SharpNas.Search.Pruning;
 using SharpNas.Search.Spaces;
 using SharpNas.Search.Spaces.NasNet;
 using SharpNas.Search.Strategies.Discrete;
@@ -35,6 +36,8 @@ internal static class SearchNasNetCommand
         };
         var common = new SearchDataOptions(defaultSubset: 3000, batch: 64, lr: 0.05, seed: 0);
         common.AddTo(cmd);
+        var prune = new SearchPruneOptions();
+        prune.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
             ulong runSeed = p.GetValue(common.Seed);
@@ -49,6 +52,7 @@ internal static class SearchNasNetCommand
                 _ => throw new ArgumentException($"--strategy {strategyName}: expected reinforce, ppo, evolution or random"),
             };
             if (p.GetValue(budget) < 1) throw new ArgumentException($"--budget must be at least 1, got {p.GetValue(budget)}");
+            IPruner? pruner = prune.Create(p);
             (DataSpec spec, TrainingData trainingData) = common.Load(p);
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"nasnet-{strategyName}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             Directory.CreateDirectory(dir);
@@ -56,27 +60,34 @@ internal static class SearchNasNetCommand
             TrainerOptions options = common.Trainer(p, p.GetValue(epochs));
 
             var display = new SearchDisplay();
-            var trainer = new TrainingEvaluator(trainingData, spec.ToString(), options, new CostSettings { LatencyRuns = 0 }, scorer: null);
+            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            TrialPruning? pruning = SearchPruneOptions.Attach(pruner, store, trainingData);
+            if (pruning is not null) pruning.Pruned += (r, e, d) => display.Line($"child {r.Key} stopped after epoch {e}: {d.Reason}");
+            var trainer = new TrainingEvaluator(trainingData, spec.ToString(), options, new CostSettings { LatencyRuns = 0 }, scorer: null, pruning);
             trainer.Progress += (_, progress) => display.Training(progress);
             var children = new TrainedChildEvaluator(space, s => NasNetGenotype.FromDecisions(s, n, f), trainer, dir, options.Epochs);
             children.Started += (key, _) => display.TrialStarted(key, $"NASNet child {n} @ {f}");
-            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
             var search = new DiscreteSearch(strat, children, store);
             search.Observed += (i, o, fromStore) => display.Line(string.Create(CultureInfo.InvariantCulture,
                 $"sample {i}{(fromStore ? " (already done)" : "")}: validation accuracy {o.Reward:P2}"));
-            display.Line($"NASNet search ({strat.Name}) on {spec}: {p.GetValue(budget)} children of {n} @ {f}, {options.Epochs} epoch(s) each, {trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation images → {dir}");
+            display.Line($"NASNet search ({strat.Name}) on {spec}: {p.GetValue(budget)} children of {n} @ {f}, {options.Epochs} epoch(s) each{(pruner is null ? "" : $" (pruning: {pruner.Name})")}, {trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation images → {dir}");
             DiscreteSearchResult result = display.Run(() => search.Run(new DiscreteBudget(MaxQueries: p.GetValue(budget)), cancel));
 
             var rows = store.All().Where(t => t.Role == DiscreteSearch.Role && t.Metrics is not null)
                 .Select(t => (Trial: t, Metrics: TrialMetrics.FromJson(t.Metrics!), Reward: t.Metrics!["reward"]!.GetValue<double>()))
                 .OrderByDescending(r => r.Reward).ToList();
-            var best = rows[0];
+            // The pick is among fully trained children: a pruned child's reward is an accuracy after fewer epochs.
+            var best = rows.FirstOrDefault(r => !r.Metrics.Pruned);
+            if (best.Trial is null) best = rows[0];
             var bestArch = (JsonObject)best.Trial.Metrics!["architecture"]!.DeepClone();
             TrainingRun.WriteAtomically(Path.Combine(dir, "best-arch.json"), bestArch.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
             var json = new JsonObject
             {
                 ["strategy"] = strat.Name,
                 ["trials_trained"] = rows.Count,
+                ["prune"] = pruner?.Name ?? "none",
+                ["trials_pruned"] = rows.Count(r => r.Metrics.Pruned),
+                ["epochs_trained"] = SearchPruneOptions.EpochsTrained(rows.Select(r => r.Trial)),
                 ["best"] = new JsonObject
                 {
                     ["key"] = best.Trial.Key, ["genotype"] = bestArch, ["valid_accuracy"] = best.Reward,
@@ -86,12 +97,13 @@ internal static class SearchNasNetCommand
                 {
                     ["key"] = r.Trial.Key, ["choices"] = r.Trial.Genotype["key"]?.DeepClone(), ["valid_accuracy"] = r.Reward,
                     ["test_accuracy"] = r.Metrics.TestAccuracy, ["params"] = r.Metrics.Parameters, ["flops"] = r.Metrics.Macs, ["train_seconds"] = r.Metrics.TrainSeconds,
+                    ["status"] = r.Trial.Status.ToString().ToLowerInvariant(), ["epochs_reached"] = r.Metrics.EpochsReached,
                 }).ToArray()),
             };
             TrainingRun.WriteAtomically(Path.Combine(dir, "results.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
             string[] columns = ["trial", "valid acc", "test acc", "params", "FLOPs (M)", "train s"];
             var cellsText = rows.Take(10).Select(r => (IReadOnlyList<string>)[
-                r.Trial.Key, r.Reward.ToString("P2", CultureInfo.InvariantCulture), r.Metrics.TestAccuracy?.ToString("P2", CultureInfo.InvariantCulture) ?? "–",
+                r.Metrics.Pruned ? $"{r.Trial.Key} (pruned @ {r.Metrics.EpochsReached})" : r.Trial.Key, r.Reward.ToString("P2", CultureInfo.InvariantCulture), r.Metrics.TestAccuracy?.ToString("P2", CultureInfo.InvariantCulture) ?? "–",
                 r.Metrics.Parameters.ToString("N0", CultureInfo.InvariantCulture), (r.Metrics.Macs / 1e6).ToString("F1", CultureInfo.InvariantCulture),
                 r.Metrics.TrainSeconds.ToString("F0", CultureInfo.InvariantCulture)]).ToList();
             TrainingRun.WriteAtomically(Path.Combine(dir, "results.md"),

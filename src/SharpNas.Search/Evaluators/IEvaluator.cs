@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using SharpNas.Training;
 
 namespace SharpNas.Search.Evaluators;
@@ -25,6 +26,16 @@ public sealed record TrialMetrics
     public int Epochs { get; init; }
     /// <summary>Mean feature importance of each stage (stage-wise search only).</summary>
     public IReadOnlyList<double>? StageScores { get; init; }
+    /// <summary>Validation accuracy after each epoch trained (null without a validation set); pruners read it from the store.</summary>
+    public IReadOnlyList<double>? ValidCurve { get; init; }
+    /// <summary>Epochs actually trained: <see cref="Epochs"/> for a completed trial, fewer for a pruned one.</summary>
+    public int? EpochsReached { get; init; }
+    /// <summary>Why a pruner stopped the trial (null when it was trained to the end).</summary>
+    public string? PruneReason { get; init; }
+
+    /// <summary>True when a pruner stopped the trial early.</summary>
+    [JsonIgnore]
+    public bool Pruned => PruneReason is not null;
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

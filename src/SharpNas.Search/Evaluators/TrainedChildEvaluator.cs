@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SharpNas.Search.Pruning;
 using SharpNas.Search.Spaces;
 using SharpNas.Search.Strategies.Discrete;
 using SharpNas.Training;
@@ -8,7 +9,8 @@ namespace SharpNas.Search.Evaluators;
 /// <summary>
 /// Evaluates a sample of a discrete space by building its architecture and training it with an <see cref="IEvaluator"/>
 /// in <c>RUN/trials/&lt;sample key&gt;</c>: reward = validation accuracy (test accuracy if there is no validation set),
-/// cost = training seconds; the trial metrics are stored with the sample.
+/// cost = training seconds; the trial metrics are stored with the sample. A child stopped by a pruner counts with its
+/// partial validation accuracy as reward and is stored as pruned.
 /// </summary>
 public sealed class TrainedChildEvaluator(IDiscreteSpace space, Func<int[], IArchitecture> build, IEvaluator evaluator, string runDir, int epochs)
     : IDiscreteEvaluator
@@ -22,9 +24,11 @@ public sealed class TrainedChildEvaluator(IDiscreteSpace space, Func<int[], IArc
         IArchitecture architecture = build(sample);
         string key = space.Key(sample);
         Started?.Invoke(key, architecture);
-        TrialMetrics m = evaluator.Evaluate(new TrialRequest(key, "sample", architecture, Path.Combine(runDir, "trials", key), epochs), cancel);
+        TrialMetrics m;
+        try { m = evaluator.Evaluate(new TrialRequest(key, "sample", architecture, Path.Combine(runDir, "trials", key), epochs), cancel); }
+        catch (TrialPrunedException p) { m = p.Metrics; }   // a result with its partial accuracy
         JsonObject metrics = m.ToJson();
         metrics["architecture"] = architecture.ToJson();
-        return new DiscreteEvaluation(m.ValidationAccuracy ?? m.TestAccuracy ?? 0, m.TrainSeconds, metrics);
+        return new DiscreteEvaluation(m.ValidationAccuracy ?? m.TestAccuracy ?? 0, m.TrainSeconds, metrics, m.Pruned);
     }
 }

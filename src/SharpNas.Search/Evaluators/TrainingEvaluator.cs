@@ -4,6 +4,7 @@ using SharpNas.Engine;
 using SharpNas.Engine.Autograd;
 using SharpNas.Engine.IO;
 using SharpNas.Engine.Modules;
+using SharpNas.Search.Pruning;
 using SharpNas.Search.Spaces.StageWise;
 using SharpNas.Training;
 
@@ -12,9 +13,12 @@ namespace SharpNas.Search.Evaluators;
 /// <summary>
 /// Evaluates an architecture by training it (from scratch, or fine-tuning weights transferred from a donor) with
 /// <see cref="TrainingRun"/> in the trial's folder — so an interrupted trial resumes from its checkpoint — then
-/// records the test-set class probabilities (for ensembles) and, when asked, the stage scores.
+/// records the test-set class probabilities (for ensembles) and, when asked, the stage scores. With a
+/// <paramref name="pruning"/> the trainer asks it after every epoch; a trial it stops ends in a
+/// <see cref="TrialPrunedException"/> carrying the partial metrics.
 /// </summary>
-public sealed class TrainingEvaluator(TrainingData data, string dataName, TrainerOptions options, CostSettings costs, IStageScorer? scorer) : IEvaluator
+public sealed class TrainingEvaluator(TrainingData data, string dataName, TrainerOptions options, CostSettings costs, IStageScorer? scorer,
+    TrialPruning? pruning = null) : IEvaluator
 {
     // The training set's channel statistics, computed once for every trial (trainer, probabilities, stage scores).
     private readonly Lazy<ChannelStatistics> _normalization = new(() => options.Augmentation?.Normalization ?? ChannelStatistics.Compute(data.Train));
@@ -33,8 +37,24 @@ public sealed class TrainingEvaluator(TrainingData data, string dataName, Traine
                 ?? throw new ArgumentException("--transfer-from works with staged (residual) networks only"));
         ChannelStatistics normalization = _normalization.Value;
         AugmentationOptions augmentation = (options.Augmentation ?? AugmentationOptions.DefaultFor(data.Train)) with { Normalization = normalization };
-        RunMetrics run = TrainingRun.Execute(request.Architecture, data, dataName, options with { Epochs = request.Epochs, Augmentation = augmentation }, request.ArtifactDir,
+        string? pruneReason = null;
+        Func<IReadOnlyList<EpochMetrics>, bool>? stop = pruning is null ? null : history =>
+        {
+            if (history.Any(h => h.ValidationAccuracy is null)) return false;   // no validation set: nothing to judge by
+            PruneDecision d = pruning.Decide(request, history.Select(h => h.ValidationAccuracy!.Value).ToArray());
+            if (d.Prune) pruneReason = d.Reason;
+            return d.Prune;
+        };
+        RunMetrics run = TrainingRun.Execute(request.Architecture, data, dataName,
+            options with { Epochs = request.Epochs, Augmentation = augmentation, StopAfterEpoch = stop }, request.ArtifactDir,
             costs, p => Progress?.Invoke(request, p), cancel, transfer);
+        double[]? curve = run.History.All(h => h.ValidationAccuracy is not null) ? run.History.Select(h => h.ValidationAccuracy!.Value).ToArray() : null;
+        if (run.History.Count < request.Epochs)
+            throw new TrialPrunedException(run.History.Count, Metrics(run, request) with
+            {
+                ValidCurve = curve, EpochsReached = run.History.Count,
+                PruneReason = pruneReason ?? $"stopped early after epoch {run.History.Count} (decided before a restart)",
+            });
 
         Module<Tensor, Tensor> model = request.Architecture.Build(data.Input);
         model.LoadStateDict(Safetensors.Load(Path.Combine(request.ArtifactDir, "model.safetensors")).ByName);
@@ -45,23 +65,24 @@ public sealed class TrainingEvaluator(TrainingData data, string dataName, Traine
         double[]? scores = request.ScoreStages
             ? (scorer ?? throw new InvalidOperationException("stage scores requested but no stage scorer given")).Score(model, data.Train, normalization)
             : null;
-        return new TrialMetrics
-        {
-            ValidationAccuracy = run.ValidationAccuracy,
-            TestAccuracy = run.TestAccuracy,
-            Parameters = run.Parameters,
-            ParametersWithBnStatistics = run.ParametersWithBnStatistics,
-            Macs = run.Macs,
-            Depth = run.Depth,
-            MemoryBytes = run.MemoryBytes,
-            LatencyMs = run.LatencyMs.TryGetValue("batch_1", out double l) ? l : null,
-            TrainSeconds = run.TrainSeconds,
-            EnergyKwh = run.EnergyKwh,
-            Co2Kg = run.Co2Kg,
-            Epochs = request.Epochs,
-            StageScores = scores,
-        };
+        return Metrics(run, request) with { StageScores = scores, ValidCurve = curve, EpochsReached = run.History.Count };
     }
+
+    private static TrialMetrics Metrics(RunMetrics run, TrialRequest request) => new()
+    {
+        ValidationAccuracy = run.ValidationAccuracy,
+        TestAccuracy = run.TestAccuracy,
+        Parameters = run.Parameters,
+        ParametersWithBnStatistics = run.ParametersWithBnStatistics,
+        Macs = run.Macs,
+        Depth = run.Depth,
+        MemoryBytes = run.MemoryBytes,
+        LatencyMs = run.LatencyMs.TryGetValue("batch_1", out double l) ? l : null,
+        TrainSeconds = run.TrainSeconds,
+        EnergyKwh = run.EnergyKwh,
+        Co2Kg = run.Co2Kg,
+        Epochs = request.Epochs,
+    };
 
     /// <summary>Softmax outputs of <paramref name="model"/> on every image of <paramref name="images"/>, as raw float32 bytes.</summary>
     private static byte[] TestProbabilities(Module<Tensor, Tensor> model, ImageDataset images, ChannelStatistics normalization)

@@ -18,6 +18,9 @@ public interface ITrialStore : IDisposable
     /// <summary>Stores the metrics and marks the trial completed.</summary>
     Trial Complete(string key, JsonObject metrics);
 
+    /// <summary>Stores the partial metrics (with <c>epochs_reached</c>) and marks the trial pruned: stopped early as not promising.</summary>
+    Trial Prune(string key, JsonObject metrics);
+
     /// <summary>Stores the error and marks the trial failed.</summary>
     Trial Fail(string key, string error);
 

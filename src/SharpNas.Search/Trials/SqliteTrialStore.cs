@@ -79,6 +79,10 @@ public sealed class SqliteTrialStore : ITrialStore
         Update(key, "status = 'completed', metrics = $m, error = NULL", ("$m", metrics.ToJsonString()));
 
     /// <inheritdoc/>
+    public Trial Prune(string key, JsonObject metrics) =>
+        Update(key, "status = 'pruned', metrics = $m, error = NULL", ("$m", metrics.ToJsonString()));
+
+    /// <inheritdoc/>
     public Trial Fail(string key, string error) => Update(key, "status = 'failed', error = $e", ("$e", error));
 
     /// <inheritdoc/>

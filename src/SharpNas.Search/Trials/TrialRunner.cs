@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SharpNas.Search.Evaluators;
+using SharpNas.Search.Pruning;
 using SharpNas.Training;
 
 namespace SharpNas.Search.Trials;
@@ -7,7 +8,8 @@ namespace SharpNas.Search.Trials;
 /// <summary>
 /// Runs trials durably: a trial already completed in the store is answered from the store without evaluating
 /// again (so is a trial whose architecture and configuration equal a completed trial's); otherwise it is marked running, evaluated (resuming from its artifact folder's checkpoint if a previous
-/// process was killed), and completed in the store before the call returns.
+/// process was killed), and completed in the store before the call returns. A trial stopped by a pruner
+/// (<see cref="TrialPrunedException"/>) is stored as pruned and its partial metrics are returned (and recalled later) as its result.
 /// </summary>
 public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string runDir)
 {
@@ -34,7 +36,7 @@ public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string 
         Trial trial = store.GetOrAdd(key, role, architecture.ToJson(), config);
         if (trial.Genotype.ToJsonString() != architecture.ToJson().ToJsonString())
             throw new InvalidDataException($"trial {key} in the store has architecture {trial.Genotype.ToJsonString()}, the search now asks for {architecture.ToJson().ToJsonString()}: the run folder belongs to another search");
-        if (trial.Status == TrialStatus.Completed && trial.Metrics is not null)
+        if (trial.Status is (TrialStatus.Completed or TrialStatus.Pruned) && trial.Metrics is not null)
         {
             TrialMetrics stored = TrialMetrics.FromJson(trial.Metrics);
             Finished?.Invoke(trial, stored, true);
@@ -62,6 +64,13 @@ public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string 
             metrics = evaluator.Evaluate(new TrialRequest(key, role, architecture, dir, epochs, scoreStages, transferFrom), cancel);
         }
         catch (OperationCanceledException) { throw; }   // stays "running": the next run resumes it from its checkpoint
+        catch (TrialPrunedException p)   // a result: the strategy gets the partial metrics
+        {
+            trial = store.Prune(key, p.Metrics.ToJson());
+            Evaluated++;
+            Finished?.Invoke(trial, p.Metrics, false);
+            return p.Metrics;
+        }
         catch (Exception e)
         {
             store.Fail(key, e.Message);

@@ -6,8 +6,9 @@ using SharpNas.Search.Trials;
 namespace SharpNas.Search.Strategies.Discrete;
 
 /// <summary>The outcome of evaluating one sample: its reward (higher is better), what it cost (e.g. simulated
-/// training seconds, counted against <see cref="DiscreteBudget.MaxCost"/>) and any further metrics to store.</summary>
-public sealed record DiscreteEvaluation(double Reward, double Cost = 0, JsonObject? Metrics = null);
+/// training seconds, counted against <see cref="DiscreteBudget.MaxCost"/>) and any further metrics to store; <paramref name="Pruned"/>:
+/// stopped early by a pruner (the reward is the partial one; the trial is stored as pruned).</summary>
+public sealed record DiscreteEvaluation(double Reward, double Cost = 0, JsonObject? Metrics = null, bool Pruned = false);
 
 /// <summary>Scores samples of a discrete space (a tabular benchmark, a trained child network, a toy function).</summary>
 public interface IDiscreteEvaluator
@@ -56,10 +57,10 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
     /// <summary>The trial key of sample number <paramref name="index"/>.</summary>
     public static string TrialKey(int index) => "sample/" + index.ToString("D6", CultureInfo.InvariantCulture);
 
-    /// <summary>The completed samples of a store, in sample order, with their costs; stops at the first gap.</summary>
+    /// <summary>The completed (or pruned) samples of a store, in sample order, with their costs; stops at the first gap.</summary>
     public static IReadOnlyList<(DiscreteObservation Observation, double Cost)> LoadHistory(ITrialStore store, IDiscreteSpace space)
     {
-        var byKey = store.All().Where(t => t.Role == Role && t.Status == TrialStatus.Completed && t.Metrics is not null)
+        var byKey = store.All().Where(t => t.Role == Role && t.Status is (TrialStatus.Completed or TrialStatus.Pruned) && t.Metrics is not null)
             .ToDictionary(t => t.Key, StringComparer.Ordinal);
         var result = new List<(DiscreteObservation, double)>();
         for (int i = 0; byKey.TryGetValue(TrialKey(i), out Trial? t); i++)
@@ -129,7 +130,7 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
                 JsonObject metrics = e.Metrics?.DeepClone().AsObject() ?? [];
                 metrics["reward"] = e.Reward;
                 metrics["cost"] = e.Cost;
-                store.Complete(key, metrics);
+                if (e.Pruned) store.Prune(key, metrics); else store.Complete(key, metrics);
             }
             strategy.Observe(sample, e.Reward);
             cost += e.Cost;
