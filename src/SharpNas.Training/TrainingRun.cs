@@ -119,7 +119,7 @@ public static class TrainingRun
             Fingerprint = fingerprint,
         };
         Safetensors.Save(Path.Combine(outDir, "model.safetensors"), model.StateDict(),
-            new Dictionary<string, string> { ["architecture"] = architecture.ToJson().ToJsonString() });
+            WeightsMetadata.Create(architecture, data.Input, WeightsMetadata.NormalizationOf(options, data)));
         WriteAtomically(metricsPath, JsonSerializer.Serialize(metrics, RunMetrics.JsonOptions) + "\n");
         File.Delete(Path.Combine(outDir, Checkpoint.FileName));
         TrainRunReport.Build(metrics, Path.GetFileName(Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar)))
