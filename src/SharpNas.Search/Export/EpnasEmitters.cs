@@ -66,7 +66,7 @@ public static class EpnasEmitters
     /// <summary>inputs[0] = src1, inputs[1] (when the layer has a skip) = src2.</summary>
     private static string EmitLayer(OnnxEmitContext c, EpnasLayerModule m, string path, IReadOnlyList<string> x, object? config)
     {
-        EpnasLayer l = FuncOnnxEmitter<EpnasLayerModule>.Config<EpnasLayerConfig>(config, path).Layer;
+        (EpnasLayer l, SkipAdapter? adapter) = FuncOnnxEmitter<EpnasLayerModule>.Config<EpnasLayerConfig>(config, path);
         if ((l.Src2 >= 0) != (x.Count == 2))
             throw new InvalidDataException($"export --onnx: EPNAS layer at \"{path}\" has src2 {l.Src2} but was given {x.Count} input(s)");
         var pool = Pool2dOptions.Square(l.PoolWidth, 2, (l.PoolWidth - 1) / 2, countIncludePad: false);
@@ -81,7 +81,6 @@ public static class EpnasEmitters
             _ => throw new NotSupportedException($"export --onnx: EPNAS layer type {l.Type} at \"{path}\" has no ONNX form"),
         };
         if (x.Count == 1) return y;
-        SkipAdapter? adapter = ((EpnasLayerConfig)config!).Adapter;
         string skip = adapter is null ? x[1] : c.EmitChild(m, path, "skip", [x[1]], adapter.Value);
         return c.Graph.Add(y, skip, path);
     }
