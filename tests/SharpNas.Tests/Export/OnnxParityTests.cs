@@ -116,8 +116,35 @@ public sealed class OnnxParityTests
         Assert.Equal("SharpNas", meta.ProducerName);
         Assert.Contains("[0, 1]", meta.CustomMetadataMap["sharpnas.input"]);
         Assert.Contains("\"stages\"", meta.CustomMetadataMap["sharpnas.architecture"]);
-        // Opset: Google.Protobuf reads back what was written (ORT does not expose it).
-        Assert.Contains("\u0008\u000d", System.Text.Encoding.Latin1.GetString(onnx));   // OperatorSetIdProto.version = 13 (field 2 varint)
+        // ORT does not expose the opset: read ModelProto's fields 1 (ir_version) and 8 (opset_import) off the wire.
+        (long ir, string domain, long opset) = ReadVersions(onnx);
+        Assert.Equal(7, ir);
+        Assert.Equal("", domain);
+        Assert.True(opset >= 13, $"opset {opset}");
+    }
+
+    private static (long IrVersion, string Domain, long Opset) ReadVersions(byte[] model)
+    {
+        long ir = -1, opset = -1;
+        string domain = "?";
+        var top = new Google.Protobuf.CodedInputStream(model);
+        for (uint tag; (tag = top.ReadTag()) != 0;)
+        {
+            if (tag == 8) ir = top.ReadInt64();                 // field 1, varint
+            else if (tag == 66)                                   // field 8, length-delimited OperatorSetIdProto
+            {
+                var set = new Google.Protobuf.CodedInputStream(top.ReadBytes().ToByteArray());
+                domain = "";
+                for (uint t; (t = set.ReadTag()) != 0;)
+                {
+                    if (t == 10) domain = set.ReadString();
+                    else if (t == 16) opset = set.ReadInt64();
+                    else set.SkipLastField();
+                }
+            }
+            else top.SkipLastField();
+        }
+        return (ir, domain, opset);
     }
 
     [Fact]
