@@ -5,7 +5,6 @@ using SharpNas.Engine.Autograd;
 using SharpNas.Engine.Functional;
 using SharpNas.Engine.Kernels;
 using SharpNas.Engine.Modules;
-using SharpNas.Engine.Models;
 using SharpNas.Engine.Optim;
 
 namespace SharpNas.Bench;
@@ -20,7 +19,12 @@ internal static class ModelBench
 {
     public static int TrainStep(BenchOptions options) => Run(options, training: true);
 
-    public static int Infer(BenchOptions options) => Run(options, training: false);
+    public static int Infer(BenchOptions options) => options.Text("engine", "sharpnas") switch
+    {
+        "sharpnas" => Run(options, training: false),
+        "ort" => OrtBench.Infer(options),
+        string other => throw new ArgumentException($"--engine must be sharpnas or ort, found '{other}'"),
+    };
 
     private static int Run(BenchOptions options, bool training)
     {
@@ -32,7 +36,7 @@ internal static class ModelBench
         // The default pool and kernel set are created on first use: fix the thread count before anything runs.
         Environment.SetEnvironmentVariable(Engine.Parallel.WorkerPool.ThreadsVariable, threads.ToString(CultureInfo.InvariantCulture));
 
-        Module<Tensor, Tensor> net = Build(model);
+        Module<Tensor, Tensor> net = Build(model).Network;
         net.Initialize(new SeededRandom(1));
         var rng = new SeededRandom(2);
         float[] images = new float[batch * 3 * 32 * 32];
@@ -79,13 +83,20 @@ internal static class ModelBench
         return 0;
     }
 
-    private static Module<Tensor, Tensor> Build(string model) => model switch
+    /// <summary>The bench models' input: CIFAR-sized images, 10 classes.</summary>
+    internal static Training.InputSpec Input { get; } = new(3, 32, 32, 10);
+
+    /// <summary>The architecture named <paramref name="model"/> and its network (parameters zero until initialised).</summary>
+    internal static (Training.IArchitecture Architecture, Module<Tensor, Tensor> Network) Build(string model)
     {
-        "resnet20" => ResNet.Cifar(20),
-        "resnet56" => ResNet.Cifar(56),
-        // NASNet-A CIFAR, N = 2 cells per stage, penultimate 384 filters (F = 16, stem 48), no aux head, no drop-path.
-        "nasnet-a-2x16" => Search.Spaces.NasNet.NasNetGenotype.NasNetA(cellsPerStage: 2, penultimateFilters: 384, auxHead: false, dropPathKeepProb: 1.0)
-            .Build(new Training.InputSpec(3, 32, 32, 10)),
-        _ => throw new ArgumentException($"--model must be resnet20, resnet56 or nasnet-a-2x16, found '{model}'"),
-    };
+        Training.IArchitecture architecture = model switch
+        {
+            "resnet20" => Search.Spaces.StageWise.StageGenotype.ResNet(20),
+            "resnet56" => Search.Spaces.StageWise.StageGenotype.ResNet(56),
+            // NASNet-A CIFAR, N = 2 cells per stage, penultimate 384 filters (F = 16, stem 48), no aux head, no drop-path.
+            "nasnet-a-2x16" => Search.Spaces.NasNet.NasNetGenotype.NasNetA(cellsPerStage: 2, penultimateFilters: 384, auxHead: false, dropPathKeepProb: 1.0),
+            _ => throw new ArgumentException($"--model must be resnet20, resnet56 or nasnet-a-2x16, found '{model}'"),
+        };
+        return (architecture, architecture.Build(Input));
+    }
 }

@@ -13,11 +13,6 @@ namespace SharpNas.Training;
 /// </summary>
 public sealed class SavedModel
 {
-    /// <summary>The safetensors metadata key holding the normalisation as JSON (<c>{"mean": […], "std": […]}</c>).</summary>
-    public const string NormalizationKey = "normalization";
-
-    private static readonly JsonSerializerOptions Compact = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     private SavedModel(IArchitecture architecture, Module<Tensor, Tensor> network, ChannelStatistics? normalization, string? normalizationSource)
     {
         Architecture = architecture;
@@ -50,30 +45,11 @@ public sealed class SavedModel
             throw new InvalidDataException($"{weightsPath} does not fit {architecture.Describe()} for {input}: {e.Message}");
         }
         network.Eval();
-        if (file.Metadata.TryGetValue(NormalizationKey, out string? json))
-            return new SavedModel(architecture, network, ParseNormalization(json, weightsPath), Path.GetFileName(weightsPath));
+        if (WeightsMetadata.ReadNormalization(file.Metadata, weightsPath) is { } recorded)
+            return new SavedModel(architecture, network, recorded, Path.GetFileName(weightsPath));
         string metrics = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(weightsPath))!, "metrics.json");
         ChannelStatistics? fromMetrics = File.Exists(metrics) ? ReadMetricsNormalization(metrics) : null;
         return new SavedModel(architecture, network, fromMetrics, fromMetrics is null ? null : "metrics.json");
-    }
-
-    /// <summary>The metadata form of a normalisation.</summary>
-    public static string NormalizationJson(ChannelStatistics normalization) =>
-        JsonSerializer.Serialize(new NormalizationRecord(normalization.Mean.ToArray(), normalization.Std.ToArray()), Compact);
-
-    /// <summary>Parses the metadata form; <paramref name="source"/> names the file in errors.</summary>
-    public static ChannelStatistics ParseNormalization(string json, string source)
-    {
-        try
-        {
-            NormalizationRecord r = JsonSerializer.Deserialize<NormalizationRecord>(json, Compact)
-                ?? throw new InvalidDataException($"{source}: normalization metadata is empty");
-            return new ChannelStatistics(r.Mean ?? [], r.Std ?? []);
-        }
-        catch (Exception e) when (e is JsonException or ArgumentException)
-        {
-            throw new InvalidDataException($"{source}: normalization metadata must be {{\"mean\": [...], \"std\": [...]}} ({e.Message})");
-        }
     }
 
     private static ChannelStatistics? ReadMetricsNormalization(string path)
@@ -85,5 +61,4 @@ public sealed class SavedModel
         }
     }
 
-    private sealed record NormalizationRecord(float[]? Mean, float[]? Std);
 }

@@ -126,11 +126,7 @@ public static class TrainingRun
             Normalization = normalization,
         };
         Safetensors.Save(Path.Combine(outDir, "model.safetensors"), model.StateDict(),
-            new Dictionary<string, string>
-            {
-                ["architecture"] = architecture.ToJson().ToJsonString(),
-                [SavedModel.NormalizationKey] = SavedModel.NormalizationJson(normalization),
-            });
+            WeightsMetadata.Create(architecture, data.Input, normalization));
         WriteAtomically(metricsPath, JsonSerializer.Serialize(metrics, RunMetrics.JsonOptions) + "\n");
         File.Delete(Path.Combine(outDir, Checkpoint.FileName));
         TrainRunReport.Build(metrics, Path.GetFileName(Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar)))

@@ -75,7 +75,7 @@ public sealed class EvalCommandTests(EvalRun run) : IClassFixture<EvalRun>
         var recorded = JsonSerializer.Deserialize<RunMetrics>(run.Metrics.ToJsonString(), RunMetrics.JsonOptions)!.Normalization;
         Assert.NotNull(recorded);
         SafetensorsFile file = Safetensors.Load(Weights);
-        var fromWeights = SavedModel.ParseNormalization(file.Metadata[SavedModel.NormalizationKey], Weights);
+        var fromWeights = WeightsMetadata.ReadNormalization(file.Metadata, Weights)!;
         Assert.Equal(recorded.Mean, fromWeights.Mean);
         Assert.Equal(recorded.Std, fromWeights.Std);
         Assert.InRange(recorded.Mean[0], 0.05f, 0.95f);   // statistics of real pixels, not the identity
