@@ -74,7 +74,7 @@ internal static class SearchStageWiseCommand
             display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {trainingData.Test!.Count:N0} test), {StageGenotype.ModuleName(moduleKind)} modules, criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.GrowthStep}, {epochCount} epochs per network → {dir}");
             var started = DateTime.UtcNow;
             StageWiseReport report = display.Run(() => run.Run(trainingData.Test!.Labels, trainingData.Test.ClassCount, cancel));
-            report.Write(dir, $"Stage-wise NAS on {spec} ({p.GetValue(criterion)})");
+            report.Write(dir, $"Stage-wise NAS on {spec} ({StageGenotype.ModuleName(moduleKind)} modules, {p.GetValue(criterion)})");
             SearchRunReport.Write(dir, command: "sharpnas search stagewise " + string.Join(' ', p.Tokens.Select(t => t.Value)));
             SearchDisplay.Table(StageWiseReport.Columns, report.Rows.Select(StageWiseReport.Cells));
             if (report.EnsembleAccuracy is double e)

@@ -47,6 +47,7 @@ public sealed class StageWiseCommandTests : IDisposable
         JsonObject results = Search("bottleneck", dir, baselines: false);
         JsonArray candidates = results["candidates"]!.AsArray();
         Assert.Equal(2, candidates.Count);
+        Assert.All(candidates, c => Assert.Equal("bottleneck", c!["module"]!.GetValue<string>()));
         Assert.Equal([1, 1, 1], candidates[0]!["stage_depths"]!.AsArray().Select(d => d!.GetValue<int>()));
         Assert.All(candidates[1]!["stage_depths"]!.AsArray(), d => Assert.Contains(d!.GetValue<int>(), new[] { 1, 3 }));
         Assert.Equal([3, 3, 3], results["steps"]!.AsArray()[1]!["stage_depths"]!.AsArray().Select(d => d!.GetValue<int>()));
@@ -72,6 +73,7 @@ public sealed class StageWiseCommandTests : IDisposable
         using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
         Assert.All(store.All(), t => Assert.Equal("cell", t.Genotype["module"]!.GetValue<string>()));
         Assert.NotEmpty(results["baselines"]!.AsArray());
+        Assert.True(results["ensemble"]!["test_accuracy"]!.GetValue<double>() is >= 0 and <= 1);   // averaged softmax of the candidates
     }
 
     [Fact]
