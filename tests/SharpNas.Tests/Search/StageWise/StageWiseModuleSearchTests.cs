@@ -69,3 +69,39 @@ public sealed class StageWiseModuleSearchTests : IDisposable
         Assert.Equal(5, (options with { Growth = 5 }).GrowthStep);
     }
 }
+
+/// <summary>The candidates' ensemble counts a network once even when several iterations produced it.</summary>
+public sealed class StageWiseEnsembleTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sharpnas-swe-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
+    }
+
+    /// <summary>Flat stage scores (nothing ever grows); writes test probabilities that classify both test images as class 1.</summary>
+    private sealed class FlatEvaluator : IEvaluator
+    {
+        public TrialMetrics Evaluate(TrialRequest request, CancellationToken cancel)
+        {
+            Directory.CreateDirectory(request.ArtifactDir);
+            float[] probs = [0.2f, 0.8f, 0.3f, 0.7f];
+            File.WriteAllBytes(Path.Combine(request.ArtifactDir, TrainingEvaluator.TestProbabilitiesFile),
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(probs.AsSpan()).ToArray());
+            return new TrialMetrics { StageScores = [0.3, 0.3, 0.3], Parameters = 1000 };
+        }
+    }
+
+    [Fact]
+    public void CandidatesEqualToAnEarlierOne_JoinTheEnsembleOnce()
+    {
+        using var store = new SqliteTrialStore(Path.Combine(_dir, "trials.db"));
+        var options = new StageWiseOptions { Initial = new StageGenotype(StageModule.Cell, [1, 1, 1]), Iterations = 2, Epochs = 1 };
+        StageWiseReport report = new StageWiseRun(options, new TrialRunner(store, new FlatEvaluator(), _dir), _dir) { Baselines = false }.Run([1, 0], 2);
+        Assert.Equal(2, report.Rows.Count(r => r.Role == "candidate"));
+        Assert.Equal(1000, report.EnsembleParameters);   // the two candidates are the same trained network
+        Assert.Equal(0.5, report.EnsembleAccuracy);
+    }
+}
