@@ -17,12 +17,12 @@ internal static class SearchStageWiseCommand
 {
     public static Command Create()
     {
-        var module = new Option<string>("--module") { Description = "module kind: residual", DefaultValueFactory = _ => "residual" };
+        var module = new Option<string>("--module") { Description = "module kind: residual (basic blocks), bottleneck, cell (NASNet-A)", DefaultValueFactory = _ => "residual" };
         var criterion = new Option<string>("--criterion") { Description = "stage importance: pls, inffs, ilfs", DefaultValueFactory = _ => "pls" };
         var iterations = new Option<int>("--iterations") { Description = "grow-and-retrain iterations", DefaultValueFactory = _ => 2 };
-        var growth = new Option<int?>("--growth") { Description = "modules added when a stage grows (paper: 2 residual, 1 cell)" };
+        var growth = new Option<int?>("--growth") { Description = "modules added when a stage grows (default as the paper: 2 residual or bottleneck, 1 cell)" };
         var initDepth = new Option<int>("--init-depth") { Description = "initial modules per stage", DefaultValueFactory = _ => 1 };
-        var width = new Option<int>("--width") { Description = "filters of the first stage (doubled per stage)", DefaultValueFactory = _ => 16 };
+        var width = new Option<int?>("--width") { Description = "filters of the first stage, doubled per stage (default 16; bottleneck: inner width, outputs 4×; cell: F, default 8)" };
         var epochs = new Option<int>("--epochs") { Description = "training epochs of every searched network", DefaultValueFactory = _ => 2 };
         var finalEpochs = new Option<int>("--final-epochs") { Description = "epochs to train the best candidate further (0 = skip)", DefaultValueFactory = _ => 0 };
         var transfer = new Option<string?>("--transfer-from") { Description = "pre-trained deeper network (model.safetensors) whose blocks initialise candidates" };
@@ -38,8 +38,7 @@ internal static class SearchStageWiseCommand
         common.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
-            if (p.GetValue(module) != "residual")
-                throw new ArgumentException($"--module {p.GetValue(module)}: this version searches residual modules; expected residual");
+            StageModule moduleKind = ParseModule(p.GetValue(module)!);
             ulong runSeed = p.GetValue(common.Seed);
             IStageScorer scorer = StageScorers.Create(p.GetValue(criterion)!, runSeed);
             // The builtin set's default search trains on a 5,000-image subset so that it stays short.
@@ -52,8 +51,9 @@ internal static class SearchStageWiseCommand
             TrainerOptions trainerOptions = common.Trainer(p, epochCount);
             var options = new StageWiseOptions
             {
-                Initial = new StageGenotype(StageModule.Basic, Enumerable.Repeat(p.GetValue(initDepth), 3).ToArray(), p.GetValue(width), ShortcutKind.ZeroPad),
-                Growth = p.GetValue(growth) ?? 2,
+                Initial = new StageGenotype(moduleKind, Enumerable.Repeat(p.GetValue(initDepth), 3).ToArray(),
+                    p.GetValue(width) ?? (moduleKind == StageModule.Cell ? 8 : 16), ShortcutKind.ZeroPad),
+                Growth = p.GetValue(growth),
                 Iterations = p.GetValue(iterations),
                 StopOnConvergence = p.GetValue(stop),
                 Epochs = epochCount,
@@ -71,10 +71,10 @@ internal static class SearchStageWiseCommand
             var run = new StageWiseRun(options, runner, dir) { Baselines = p.GetValue(baselines), FinalEpochs = p.GetValue(finalEpochs) };
             run.Log += display.Line;
 
-            display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {trainingData.Test!.Count:N0} test), criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.Growth}, {epochCount} epochs per network → {dir}");
+            display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {trainingData.Test!.Count:N0} test), {StageGenotype.ModuleName(moduleKind)} modules, criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.GrowthStep}, {epochCount} epochs per network → {dir}");
             var started = DateTime.UtcNow;
             StageWiseReport report = display.Run(() => run.Run(trainingData.Test!.Labels, trainingData.Test.ClassCount, cancel));
-            report.Write(dir, $"Stage-wise NAS on {spec} ({p.GetValue(criterion)})");
+            report.Write(dir, $"Stage-wise NAS on {spec} ({StageGenotype.ModuleName(moduleKind)} modules, {p.GetValue(criterion)})");
             SearchRunReport.Write(dir, command: "sharpnas search stagewise " + string.Join(' ', p.Tokens.Select(t => t.Value)));
             SearchDisplay.Table(StageWiseReport.Columns, report.Rows.Select(StageWiseReport.Cells));
             if (report.EnsembleAccuracy is double e)
@@ -84,4 +84,13 @@ internal static class SearchStageWiseCommand
         }));
         return cmd;
     }
+
+    /// <summary>Parses <c>--module</c>: residual (or basic), bottleneck, cell.</summary>
+    internal static StageModule ParseModule(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "residual" or "basic" => StageModule.Basic,
+        "bottleneck" => StageModule.Bottleneck,
+        "cell" or "nasnet" => StageModule.Cell,
+        _ => throw new ArgumentException($"--module {text}: expected residual, bottleneck or cell"),
+    };
 }

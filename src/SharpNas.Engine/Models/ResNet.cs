@@ -13,7 +13,7 @@ public enum ShortcutKind
 }
 
 /// <summary>The CIFAR basic residual block: conv3×3-BN-ReLU-conv3×3-BN, plus shortcut, then ReLU.</summary>
-public sealed class BasicBlock : Module<Tensor, Tensor>
+public sealed class BasicBlock : Module<Tensor, Tensor>, IResidualBlock
 {
     private readonly Conv2d _conv1, _conv2;
     private readonly BatchNorm2d _bn1, _bn2;
@@ -52,7 +52,8 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 /// <summary>
 /// A CIFAR ResNet (He et al. 2016, §4.2) with any number of basic blocks per stage: a 3×3 stem conv, S stages
 /// whose widths double and resolution halves from the second on, global average pooling and a dense layer.
-/// <c>new ResNet([3, 3, 3])</c> is ResNet-20; [18, 18, 18] is ResNet-110. State-dict names follow the common
+/// <c>new ResNet([3, 3, 3])</c> is ResNet-20; [18, 18, 18] is ResNet-110; with <see cref="ResidualBlockKind.Bottleneck"/>
+/// blocks [18, 18, 18] is ResNet-164 (stage outputs 4 × the widths). State-dict names follow the common
 /// PyTorch CIFAR definition: <c>conv1</c>, <c>bn1</c>, <c>layer{s}.{b}.conv1</c>…, <c>fc</c>.
 /// </summary>
 public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
@@ -67,7 +68,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
 
     /// <summary>Builds the network; call <see cref="Module.Initialize"/> (or load weights) before training.</summary>
     public ResNet(IReadOnlyList<int> depths, int numClasses = 10, int inChannels = 3, IReadOnlyList<int>? widths = null,
-        ShortcutKind shortcut = ShortcutKind.ZeroPad)
+        ShortcutKind shortcut = ShortcutKind.ZeroPad, ResidualBlockKind block = ResidualBlockKind.Basic)
     {
         if (depths.Count == 0 || depths.Any(d => d < 1))
             throw new ArgumentException($"ResNet: every stage needs at least one block, got depths [{string.Join(", ", depths)}]");
@@ -84,8 +85,9 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
             var stage = new Sequential();
             for (int b = 0; b < depths[s]; b++)
             {
-                stage.Add(new BasicBlock(channels, widths[s], s > 0 && b == 0 ? 2 : 1, shortcut));
-                channels = widths[s];
+                int stride = s > 0 && b == 0 ? 2 : 1;
+                stage.Add(block == ResidualBlockKind.Bottleneck ? new BottleneckBlock(channels, widths[s], stride) : new BasicBlock(channels, widths[s], stride, shortcut));
+                channels = block == ResidualBlockKind.Bottleneck ? BottleneckBlock.Expansion * widths[s] : widths[s];
             }
             _stages[s] = RegisterModule($"layer{s + 1}", stage);
         }
@@ -102,7 +104,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
 
     /// <summary>The output of each stage's last residual addition (before its ReLU) from the last forward pass.</summary>
     public Tensor[] StageFeatures() =>
-        _stages.Select(s => ((BasicBlock)s[s.Count - 1]).LastAddition ?? throw new InvalidOperationException("ResNet: no forward pass yet")).ToArray();
+        _stages.Select(s => ((IResidualBlock)s[s.Count - 1]).LastAddition ?? throw new InvalidOperationException("ResNet: no forward pass yet")).ToArray();
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)

@@ -23,6 +23,7 @@ public sealed record StageWiseReport(IReadOnlyList<StageWiseRow> Rows, int Itera
             ["name"] = r.Name,
             ["role"] = r.Role,
             ["iteration"] = r.Iteration,
+            ["module"] = StageGenotype.ModuleName(r.Genotype.Module),
             ["stage_depths"] = new JsonArray(r.Genotype.Depths.Select(d => (JsonNode)d).ToArray()),
             ["params"] = r.Metrics.Parameters,
             ["params_with_bn_statistics"] = r.Metrics.ParametersWithBnStatistics,

@@ -56,12 +56,15 @@ public sealed class StageWiseRun(StageWiseOptions options, TrialRunner runner, s
     private (double?, long) Ensemble(StageWiseResult result, ReadOnlySpan<int> labels, int classes)
     {
         var members = new List<float[]>();
+        var seen = new HashSet<string>();
         long parameters = 0;
         foreach (StageWiseStep c in result.Candidates.Where(c => c.Role == "candidate"))
         {
             string? dir = runner.Store.Find(c.Iteration == 0 ? "initial" : $"iter{c.Iteration.ToString(CultureInfo.InvariantCulture)}/candidate")?.ArtifactDir;
             string? file = dir is null ? null : Path.Combine(runDir, dir, TrainingEvaluator.TestProbabilitiesFile);
             if (file is null || !File.Exists(file)) return (null, 0);
+            // A candidate equal to an earlier one (no stage grew) shares its trained network: it joins the ensemble once.
+            if (!seen.Add(Path.GetFullPath(file))) continue;
             members.Add(SoftmaxEnsemble.Load(file));
             parameters += c.Metrics.Parameters;
         }

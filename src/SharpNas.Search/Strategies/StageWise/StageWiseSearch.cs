@@ -4,13 +4,18 @@ using SharpNas.Search.Trials;
 
 namespace SharpNas.Search.Strategies.StageWise;
 
-/// <summary>The constants of Algorithm 1 (defaults: growth 2 for residual modules, 5 iterations).</summary>
+/// <summary>The constants of Algorithm 1 (defaults: growth 2 for residual modules, 1 for cells, 5 iterations).</summary>
 public sealed record StageWiseOptions
 {
+    /// <summary>The paper's growth step g for a module kind: 2 residual blocks (basic or bottleneck), 1 cell.</summary>
+    public static int DefaultGrowth(StageModule module) => module == StageModule.Cell ? 1 : 2;
+
     /// <summary>The initial network (its module kind, per-stage depths and width).</summary>
     public required StageGenotype Initial { get; init; }
-    /// <summary>Modules added to a stage when it grows (g).</summary>
-    public int Growth { get; init; } = 2;
+    /// <summary>Modules added to a stage when it grows (g); null = <see cref="DefaultGrowth"/> of the initial network's module kind.</summary>
+    public int? Growth { get; init; }
+    /// <summary>The growth step in effect.</summary>
+    public int GrowthStep => Growth ?? DefaultGrowth(Initial.Module);
     /// <summary>Iterations of grow-and-retrain.</summary>
     public int Iterations { get; init; } = 5;
     /// <summary>Stop at the first iteration in which no stage grows (the authors' code carries on).</summary>
@@ -24,7 +29,7 @@ public sealed record StageWiseOptions
     public void Validate()
     {
         Initial.Validated("initial network");
-        if (Growth < 1) throw new ArgumentException($"--growth must be at least 1, got {Growth}");
+        if (GrowthStep < 1) throw new ArgumentException($"--growth must be at least 1, got {Growth}");
         if (Iterations < 0) throw new ArgumentException($"--iterations must be non-negative, got {Iterations}");
         if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {Epochs}");
     }
@@ -62,7 +67,7 @@ public sealed class StageWiseSearch(StageWiseOptions options, TrialRunner runner
         bool converged = false;
         for (int it = 1; it <= options.Iterations; it++)
         {
-            StageGenotype temporary = current with { Depths = current.Depths.Select(d => d + options.Growth).ToArray() };
+            StageGenotype temporary = current with { Depths = current.Depths.Select(d => d + options.GrowthStep).ToArray() };
             TrialMetrics tempMetrics = Train($"iter{it}/temporary", "temporary", it, temporary, steps, cancel);
             IReadOnlyList<double> now = Scores(currentMetrics), next = Scores(tempMetrics);
             bool[] grow = now.Select((s, i) => next[i] > s).ToArray();
@@ -73,7 +78,7 @@ public sealed class StageWiseSearch(StageWiseOptions options, TrialRunner runner
                 converged = true;
                 if (options.StopOnConvergence) { Log?.Invoke("converged: stopping (--stop-on-convergence)"); break; }
             }
-            current = current with { Depths = current.Depths.Select((d, i) => grow[i] ? d + options.Growth : d).ToArray() };
+            current = current with { Depths = current.Depths.Select((d, i) => grow[i] ? d + options.GrowthStep : d).ToArray() };
             currentMetrics = Train($"iter{it}/candidate", "candidate", it, current, steps, cancel);
         }
         return new StageWiseResult(steps, runner.Evaluated, converged);
