@@ -8,8 +8,8 @@ namespace SharpNas.Search.Export;
 /// <summary>
 /// Emitters of the engine's layers and of the CIFAR ResNet: Conv (any kernel, stride, dilation, groups, asymmetric
 /// pads), BatchNormalization with the running statistics, Gemm, Relu, pooling, flatten; dropout and drop-path are the
-/// identity at inference. A residual block's option-A shortcut is Slice (every second row and column) + Pad (zero
-/// channels on both sides); option B is its 1×1 conv and BN.
+/// identity at inference. A residual basic block's option-A shortcut is Slice (every second row and column) + Pad (zero
+/// channels on both sides); option B (and a bottleneck block's projection) is its 1×1 conv and BN.
 /// </summary>
 public static class EngineEmitters
 {
@@ -29,6 +29,7 @@ public static class EngineEmitters
         new FuncOnnxEmitter<AvgPool2d>((c, _, path, x, config) => Pool(c.Graph, x[0], false, FuncOnnxEmitter<AvgPool2d>.Config<Pool2dOptions>(config, path), path)),
         new FuncOnnxEmitter<Sequential>(EmitSequential),
         new FuncOnnxEmitter<BasicBlock>(EmitBasicBlock),
+        new FuncOnnxEmitter<BottleneckBlock>(EmitBottleneckBlock),
         new FuncOnnxEmitter<ResNet>(EmitResNet),
     ];
 
@@ -54,6 +55,15 @@ public static class EngineEmitters
         if (OnnxEmitContext.FindChild(m, "shortcut") is not null) shortcut = c.EmitChild(m, path, "shortcut", x);
         else if (stride != 1 || cin != cout) shortcut = ShortcutA(c.Graph, x[0], cin, cout, stride, path);
         return c.Graph.Relu(c.Graph.Add(y, shortcut, path), path);
+    }
+
+    /// <summary>conv1-bn1-relu-conv2-bn2-relu-conv3-bn3, plus the identity or the projection shortcut, then ReLU (see <see cref="BottleneckBlock"/>).</summary>
+    private static string EmitBottleneckBlock(OnnxEmitContext c, BottleneckBlock m, string path, IReadOnlyList<string> x, object? _)
+    {
+        string y = c.Graph.Relu(c.EmitChild(m, path, "bn1", [c.EmitChild(m, path, "conv1", x)]), path);
+        y = c.Graph.Relu(c.EmitChild(m, path, "bn2", [c.EmitChild(m, path, "conv2", [y])]), path);
+        y = c.EmitChild(m, path, "bn3", [c.EmitChild(m, path, "conv3", [y])]);
+        return c.Graph.Relu(c.Graph.Add(y, c.EmitChildOrPass(m, path, "shortcut", x[0]), path), path);
     }
 
     /// <summary>Option A: keep every <paramref name="stride"/>-th row and column, then (cout − cin)/2 zero channels on each side.</summary>

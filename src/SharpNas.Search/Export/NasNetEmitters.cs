@@ -2,6 +2,7 @@ using System.Globalization;
 using SharpNas.Engine.Functional;
 using SharpNas.Engine.Modules;
 using SharpNas.Search.Spaces.NasNet;
+using SharpNas.Search.Spaces.StageWise;
 
 namespace SharpNas.Search.Export;
 
@@ -37,6 +38,7 @@ public static class NasNetEmitters
         new FuncOnnxEmitter<FactorizedReduction>(EmitFactorizedReduction),
         new FuncOnnxEmitter<NasNetCellModule>(EmitCell, arity: 2),
         new FuncOnnxEmitter<NasNetNetwork>(EmitNetwork),
+        new FuncOnnxEmitter<CellStageNetwork>(EmitCellStages),
     ];
 
     private static string EmitSeparable(OnnxEmitContext c, SeparableConvStack m, string path, IReadOnlyList<string> x, object? _)
@@ -113,6 +115,27 @@ public static class NasNetEmitters
         }
         if (OnnxEmitContext.FindChild(m, "aux_head") is not null) c.Drop(OnnxEmitContext.Join(path, "aux_head"));   // a training-only loss
         string features = c.Graph.GlobalAveragePool(c.Graph.Relu(current, path), path);   // dense dropout: identity at inference
+        return c.EmitChild(m, path, "classifier", [features]);
+    }
+
+    /// <summary>The stage-wise cell network (<see cref="CellStageNetwork"/>): stem, then per stage its reduction cell
+    /// (from the second stage on) and normal cells <c>layer{s}.{j}</c>, each reading the two previous outputs; ReLU,
+    /// global pooling, classifier.</summary>
+    private static string EmitCellStages(OnnxEmitContext c, CellStageNetwork m, string path, IReadOnlyList<string> x, object? _)
+    {
+        string stem = c.EmitChild(m, path, "stem_bn", [c.EmitChild(m, path, "stem_conv", x)]);
+        string previous = stem, current = stem;
+        for (int s = 1; s <= m.Depths.Count; s++)
+        {
+            if (s > 1)
+                (previous, current) = (current, c.EmitChild(m, path, $"reduction{s}", [current, previous]));
+            string stage = OnnxEmitContext.Join(path, $"layer{s}");
+            Module cells = OnnxEmitContext.Child<Module>(m, path, $"layer{s}");
+            c.Handled(stage);
+            for (int j = 0; j < m.Depths[s - 1]; j++)
+                (previous, current) = (current, c.EmitChild(cells, stage, j.ToString(CultureInfo.InvariantCulture), [current, previous]));
+        }
+        string features = c.Graph.GlobalAveragePool(c.Graph.Relu(current, path), path);
         return c.EmitChild(m, path, "classifier", [features]);
     }
 }

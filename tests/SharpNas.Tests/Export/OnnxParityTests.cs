@@ -52,7 +52,7 @@ public sealed class OnnxParityTests
 
     public static TheoryData<string> Networks => new()
     {
-        "resnet20", "stagewise-uneven-A", "stagewise-uneven-B", "nasnet-a-2x384", "nasnet-every-op", "nasnet-imagenet-stem",
+        "resnet20", "stagewise-uneven-A", "stagewise-uneven-B", "stagewise-bottleneck", "stagewise-cells", "nasnet-a-2x384", "nasnet-every-op", "nasnet-imagenet-stem",
         "epnas-layer", "epnas-module",
     };
 
@@ -61,6 +61,8 @@ public sealed class OnnxParityTests
         "resnet20" => (StageGenotype.ResNet(20), new InputSpec(3, 32, 32, 10)),
         "stagewise-uneven-A" => (new StageGenotype(StageModule.Basic, [1, 3, 2], 8, ShortcutKind.ZeroPad), new InputSpec(3, 16, 16, 10)),
         "stagewise-uneven-B" => (new StageGenotype(StageModule.Basic, [2, 1, 1, 2], 6, ShortcutKind.Projection), new InputSpec(1, 16, 16, 7)),
+        "stagewise-bottleneck" => (new StageGenotype(StageModule.Bottleneck, [2, 1, 2], 4), new InputSpec(3, 16, 16, 10)),
+        "stagewise-cells" => (new StageGenotype(StageModule.Cell, [1, 2, 1], 4), new InputSpec(3, 16, 16, 10)),
         // NASNet-A 2 @ 384 as the bench builds it, with the aux head (dropped at inference) and drop-path (identity).
         "nasnet-a-2x384" => (NasNetGenotype.NasNetA(cellsPerStage: 2, penultimateFilters: 384), new InputSpec(3, 32, 32, 10)),
         "nasnet-every-op" => (EveryOpNasNet(auxHead: true), new InputSpec(3, 24, 24, 10)),
