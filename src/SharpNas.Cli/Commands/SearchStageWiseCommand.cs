@@ -75,7 +75,7 @@ internal static class SearchStageWiseCommand
             var started = DateTime.UtcNow;
             StageWiseReport report = display.Run(() => run.Run(trainingData.Test!.Labels, trainingData.Test.ClassCount, cancel));
             report.Write(dir, $"Stage-wise NAS on {spec} ({StageGenotype.ModuleName(moduleKind)} modules, {p.GetValue(criterion)})");
-            SearchRunReport.Write(dir, command: "sharpnas search stagewise " + string.Join(' ', p.Tokens.Select(t => t.Value)));
+            SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
             SearchDisplay.Table(StageWiseReport.Columns, report.Rows.Select(StageWiseReport.Cells));
             if (report.EnsembleAccuracy is double e)
                 Console.WriteLine($"ensemble of candidates: test accuracy {e:P2} with {report.EnsembleParameters:N0} parameters");
