@@ -16,6 +16,7 @@ public static class Program
             new Command("bench", "compare search strategies on a tabular benchmark") { BenchNb201Command.Create() },
             ReportCommand.Create(),
             ExportCommand.Create(),
+            WorkerCommand.Create(), StatusCommand.Create(),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
