@@ -44,6 +44,7 @@ public sealed class SqliteTrialStore : ITrialStore
         ALTER TABLE trials ADD COLUMN finished_utc TEXT;
         UPDATE trials SET started_utc = created_utc WHERE attempts > 0;
         UPDATE trials SET finished_utc = updated_utc WHERE status IN ('completed', 'failed', 'pruned');
+        UPDATE trials SET lease_expires_utc = '0001-01-01T00:00:00.0000000Z' WHERE status = 'running';
         CREATE INDEX IF NOT EXISTS trials_status ON trials (status, id);
         CREATE TABLE IF NOT EXISTS searches (
             id TEXT PRIMARY KEY,
