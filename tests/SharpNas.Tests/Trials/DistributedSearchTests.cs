@@ -108,7 +108,7 @@ public sealed class DistributedSearchTests : IDisposable
             {
                 string tag = $":{w.Pid}:";
                 var credited = trials.Where(t => t.LeaseOwner!.Contains(tag)).Select(t => t.Key).OrderBy(k => k).ToList();
-                var reported = w.Output.Split('\n').Where(l => l.Contains(": completed")).Select(l => l.Split(' ')[1]).OrderBy(k => k).ToList();
+                var reported = w.Output.Split('\n').Where(l => l.Contains(": completed")).Select(l => l.Split(' ')[1].TrimEnd(':')).OrderBy(k => k).ToList();
                 Assert.Equal(credited, reported);
             }
 
