@@ -36,6 +36,8 @@ internal static class SearchEpnasCommand
         };
         var common = new SearchDataOptions(defaultSubset: 2000, batch: 64, lr: 0.05, seed: 1);
         common.AddTo(cmd);
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
             ulong runSeed = p.GetValue(common.Seed);
@@ -55,7 +57,7 @@ internal static class SearchEpnasCommand
             var display = new SearchDisplay();
             var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 0 }, scorer: null);
             evaluator.Progress += (_, progress) => display.Training(progress);
-            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            using ITrialStore store = storeOptions.Open(p, dir, "epnas");
             var runner = new TrialRunner(store, evaluator, dir);
             runner.Started += t => display.TrialStarted(t.Key, "EPNAS child");
             display.Line($"EPNAS ({strat}, {patternName} pattern) on {spec}: {p.GetValue(episodes)} episodes × {p.GetValue(steps)} steps × {p.GetValue(branches)} branches, {trainerOptions.Epochs} epoch(s) per child → {dir}");
