@@ -55,6 +55,9 @@ internal sealed class StoreOptions
         try
         {
             JsonObject row = settings?.DeepClone().AsObject() ?? [];
+            if (store.FindSearch(searchId) is SearchRecord existing && !SameSettings(existing, kind, row))
+                throw new InvalidDataException($"{store.Location}: search {searchId} was started as {existing.Kind} with other settings "
+                    + $"({Without(existing.Settings, "lease").ToJsonString()}); rerun it with those, or use another --out");
             row["lease"] = Lease(p).ToJson();
             store.SaveSearch(kind, row);
             return store;
@@ -64,6 +67,16 @@ internal sealed class StoreOptions
             store.Dispose();
             throw;
         }
+    }
+
+    private static bool SameSettings(SearchRecord existing, string kind, JsonObject settings) =>
+        existing.Kind == kind && Without(existing.Settings, "lease").ToJsonString() == Without(settings, "lease").ToJsonString();
+
+    private static JsonObject Without(JsonObject o, string name)
+    {
+        JsonObject copy = o.DeepClone().AsObject();
+        copy.Remove(name);
+        return copy;
     }
 
     /// <summary>Marks the store's search finished (workers stop looking at it).</summary>

@@ -240,4 +240,17 @@ public sealed class DistributedSearchTests : IDisposable
         Assert.Contains("hostx:1:w9", text);
         Assert.Contains("t1", text);   // the trial w9 runs
     }
+
+    [Fact]
+    public void Search_RerunWithOtherSettingsOnTheSameStore_IsAOneLineError_ExitCode2()
+    {
+        string data = TinyNpyData(), dir = Path.Combine(_folder.Path, "runs", "nn");
+        string[] args = ["search", "nasnet", "--data", data, "--strategy", "random", "--budget", "1", "--blocks", "2", "--child-f0", "4",
+            "--train-subset", "0", "--val-size", "0.25", "--batch", "16", "--out", dir];
+        Assert.Equal(0, SharpNas.Cli.Program.Main(args));
+        Assert.Equal(0, SharpNas.Cli.Program.Main([.. args, "--lease-seconds", "5"]));   // lease settings may change
+        (int code, string[] errors) = RunCli(_folder.Path, [.. args, "--child-epochs", "2"]);
+        Assert.Equal(2, code);
+        Assert.Contains("search nn was started as nasnet with other settings", Assert.Single(errors));
+    }
 }
