@@ -237,35 +237,33 @@ public sealed class SqliteTrialStore : ITrialStore
 
     private Trial? LeaseCore(string owner, LeaseOptions options)
     {
+        string now = Now();
+        using (SqliteCommand cmd = Command("""
+            UPDATE trials SET status = 'failed', lease_expires_utc = NULL, finished_utc = $now, updated_utc = $now,
+                error = 'worker ' || COALESCE(lease_owner, '?') || ' stopped heartbeating (attempt ' || attempts || ' of ' || $max || ')' || COALESCE('; last error: ' || error, '')
+            WHERE status = 'running' AND lease_expires_utc IS NOT NULL AND lease_expires_utc < $now AND attempts >= $max
+            """, ("$now", now), ("$max", options.MaxAttempts)))
+            cmd.ExecuteNonQuery();
+        long? id;
+        using (SqliteCommand cmd = Command("""
+            SELECT id FROM trials WHERE status = 'queued' OR (status = 'running' AND lease_expires_utc IS NOT NULL AND lease_expires_utc < $now)
+            ORDER BY id LIMIT 1
+            """, ("$now", now)))
+            id = cmd.ExecuteScalar() as long?;
+        Trial? leased = null;
+        if (id is long rowId)
         {
-            string now = Now();
             using (SqliteCommand cmd = Command("""
-                UPDATE trials SET status = 'failed', lease_expires_utc = NULL, finished_utc = $now, updated_utc = $now,
-                    error = 'worker ' || COALESCE(lease_owner, '?') || ' stopped heartbeating (attempt ' || attempts || ' of ' || $max || ')' || COALESCE('; last error: ' || error, '')
-                WHERE status = 'running' AND lease_expires_utc IS NOT NULL AND lease_expires_utc < $now AND attempts >= $max
-                """, ("$now", now), ("$max", options.MaxAttempts)))
+                UPDATE trials SET status = 'running', attempts = attempts + 1, lease_owner = $owner, lease_expires_utc = $until,
+                    heartbeat_utc = $now, started_utc = COALESCE(started_utc, $now), updated_utc = $now WHERE id = $id
+                """, ("$owner", owner), ("$until", Utc(DateTime.UtcNow + options.Lease)), ("$now", now), ("$id", rowId)))
                 cmd.ExecuteNonQuery();
-            long? id;
-            using (SqliteCommand cmd = Command("""
-                SELECT id FROM trials WHERE status = 'queued' OR (status = 'running' AND lease_expires_utc IS NOT NULL AND lease_expires_utc < $now)
-                ORDER BY id LIMIT 1
-                """, ("$now", now)))
-                id = cmd.ExecuteScalar() as long?;
-            Trial? leased = null;
-            if (id is long rowId)
-            {
-                using (SqliteCommand cmd = Command("""
-                    UPDATE trials SET status = 'running', attempts = attempts + 1, lease_owner = $owner, lease_expires_utc = $until,
-                        heartbeat_utc = $now, started_utc = COALESCE(started_utc, $now), updated_utc = $now WHERE id = $id
-                    """, ("$owner", owner), ("$until", Utc(DateTime.UtcNow + options.Lease)), ("$now", now), ("$id", rowId)))
-                    cmd.ExecuteNonQuery();
-                using SqliteCommand find = Command("SELECT * FROM trials WHERE id = $id", ("$id", rowId));
-                using SqliteDataReader r = find.ExecuteReader();
-                r.Read();
-                leased = Read(r);
-            }
-            return leased;
+            using SqliteCommand find = Command("SELECT * FROM trials WHERE id = $id", ("$id", rowId));
+            using SqliteDataReader r = find.ExecuteReader();
+            r.Read();
+            leased = Read(r);
         }
+        return leased;
     }
 
     /// <inheritdoc/>
