@@ -17,6 +17,7 @@ public static class Program
             EvalCommand.Create(),
             ReportCommand.Create(),
             ExportCommand.Create(),
+            WorkerCommand.Create(), StatusCommand.Create(),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

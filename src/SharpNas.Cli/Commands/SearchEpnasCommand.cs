@@ -39,6 +39,8 @@ internal static class SearchEpnasCommand
         common.AddTo(cmd);
         var prune = new SearchPruneOptions();
         prune.AddTo(cmd);
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
             ulong runSeed = p.GetValue(common.Seed);
@@ -57,7 +59,7 @@ internal static class SearchEpnasCommand
             Directory.CreateDirectory(dir);
             TrainerOptions trainerOptions = common.Trainer(p, p.GetValue(childEpochs));
             var display = new SearchDisplay();
-            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            using ITrialStore store = storeOptions.Open(p, dir, "epnas");
             TrialPruning? pruning = SearchPruneOptions.Attach(pruner, store, trainingData);
             if (pruning is not null) pruning.Pruned += (r, e, d) => display.Line($"child {r.Key} stopped after epoch {e}: {d.Reason}");
             var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 0 }, scorer: null, pruning);

@@ -30,10 +30,13 @@ internal static class SearchNasNetCommand
         var filters = new Option<int>("--child-f0", "--filters") { Description = "initial filters of a child (F)", DefaultValueFactory = _ => 8 };
         var epochs = new Option<int>("--child-epochs", "--epochs") { Description = "training epochs per child", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/nasnet-STRATEGY-sSEED); rerunning resumes" };
+        var perUpdate = new Option<int?>("--children-per-update") { Description = "M: children sampled per strategy update, trained in parallel by the store's workers (default: the controller's batch; 1 for evolution and random)" };
         var cmd = new Command("nasnet", "NASNet: search a normal and a reduction cell")
         {
-            strategy, budget, blocks, cells, filters, epochs, outDir,
+            strategy, budget, blocks, cells, filters, epochs, outDir, perUpdate,
         };
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(cmd);
         var common = new SearchDataOptions(defaultSubset: 3000, batch: 64, lr: 0.05, seed: 0);
         common.AddTo(cmd);
         var prune = new SearchPruneOptions();
@@ -43,35 +46,47 @@ internal static class SearchNasNetCommand
             ulong runSeed = p.GetValue(common.Seed);
             string strategyName = p.GetValue(strategy)!.Trim().ToLowerInvariant();
             var space = new NasNetDecisionSpace(p.GetValue(blocks));
+            int? m = p.GetValue(perUpdate) is int given && given < 1 ? throw new ArgumentException($"--children-per-update must be at least 1, got {given}") : p.GetValue(perUpdate);
             IDiscreteStrategy strat = strategyName switch
             {
-                "reinforce" => new ReinforceStrategy(space, runSeed),
-                "ppo" => new ReinforceStrategy(space, runSeed, ReinforceOptions.NasNetPpo),
+                "reinforce" => new ReinforceStrategy(space, runSeed, new ReinforceOptions { BatchSize = m ?? 1 }),
+                "ppo" => new ReinforceStrategy(space, runSeed, ReinforceOptions.NasNetPpo with { BatchSize = m ?? ReinforceOptions.NasNetPpo.BatchSize }),
                 "evolution" => new RegularizedEvolution(space, runSeed, new EvolutionOptions { Population = Math.Clamp(p.GetValue(budget) / 2, 2, 100), SampleSize = 2 }),
                 "random" => new RandomSearchStrategy(space, runSeed),
                 _ => throw new ArgumentException($"--strategy {strategyName}: expected reinforce, ppo, evolution or random"),
             };
             if (p.GetValue(budget) < 1) throw new ArgumentException($"--budget must be at least 1, got {p.GetValue(budget)}");
             IPruner? pruner = prune.Create(p);
-            (DataSpec spec, TrainingData trainingData) = common.Load(p);
+            var settings = new NasNetChildSettings
+            {
+                Data = p.GetValue(common.Data)!, ValSize = p.GetValue(common.ValSize)!, TrainSubset = p.GetValue(common.TrainSubset) ?? 0, Batch = p.GetValue(common.Batch),
+                Lr = p.GetValue(common.Lr), Seed = runSeed, Blocks = p.GetValue(blocks), Cells = p.GetValue(cells), Filters = p.GetValue(filters), Epochs = p.GetValue(epochs),
+            };
+            ThreadSettings.Apply(p.GetValue(common.Threads));
+            (DataSpec spec, TrainingData trainingData) = settings.LoadData();   // as every worker loads it
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"nasnet-{strategyName}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             Directory.CreateDirectory(dir);
             int n = p.GetValue(cells), f = p.GetValue(filters);
             TrainerOptions options = common.Trainer(p, p.GetValue(epochs));
 
             var display = new SearchDisplay();
-            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            using ITrialStore store = storeOptions.Open(p, dir, NasNetChildSettings.Kind, settings.ToJson());
             TrialPruning? pruning = SearchPruneOptions.Attach(pruner, store, trainingData);
             if (pruning is not null) pruning.Pruned += (r, e, d) => display.Line($"child {r.Key} stopped after epoch {e}: {d.Reason}");
             var trainer = new TrainingEvaluator(trainingData, spec.ToString(), options, new CostSettings { LatencyRuns = 0 }, scorer: null, pruning);
             trainer.Progress += (_, progress) => display.Training(progress);
             var children = new TrainedChildEvaluator(space, s => NasNetGenotype.FromDecisions(s, n, f), trainer, dir, options.Epochs);
             children.Started += (key, _) => display.TrialStarted(key, $"NASNet child {n} @ {f}");
-            var search = new DiscreteSearch(strat, children, store);
+            var search = new DiscreteSearch(strat, children, store)
+            {
+                ChildrenPerUpdate = m ?? (strat is ReinforceStrategy r ? r.Options.BatchSize : 1), Lease = storeOptions.Lease(p), TrialConfig = settings.ToJson(),
+                ArtifactDir = s => NasNetChildSettings.ArtifactDir(store.SearchId, space, s),
+            };
             search.Observed += (i, o, fromStore) => display.Line(string.Create(CultureInfo.InvariantCulture,
                 $"sample {i}{(fromStore ? " (already done)" : "")}: validation accuracy {o.Reward:P2}"));
             display.Line($"NASNet search ({strat.Name}) on {spec}: {p.GetValue(budget)} children of {n} @ {f}, {options.Epochs} epoch(s) each{(pruner is null ? "" : $" (pruning: {pruner.Name})")}, {trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation images → {dir}");
             DiscreteSearchResult result = display.Run(() => search.Run(new DiscreteBudget(MaxQueries: p.GetValue(budget)), cancel));
+            StoreOptions.Finish(store);
 
             var rows = store.All().Where(t => t.Role == DiscreteSearch.Role && t.Metrics is not null)
                 .Select(t => (Trial: t, Metrics: TrialMetrics.FromJson(t.Metrics!), Reward: t.Metrics!["reward"]!.GetValue<double>()))

@@ -36,6 +36,8 @@ internal static class SearchStageWiseCommand
         };
         var common = new SearchDataOptions(defaultSubset: null, batch: 128, lr: 0.1, seed: 0);
         common.AddTo(cmd);
+        var storeOptions = new StoreOptions();
+        storeOptions.AddTo(cmd);
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
             StageModule moduleKind = ParseModule(p.GetValue(module)!);
@@ -64,7 +66,7 @@ internal static class SearchStageWiseCommand
             var display = new SearchDisplay();
             var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 3, LatencyBatches = [1] }, scorer);
             evaluator.Progress += (_, progress) => display.Training(progress);
-            using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"));
+            using ITrialStore store = storeOptions.Open(p, dir, "stagewise");
             var runner = new TrialRunner(store, evaluator, dir);
             runner.Started += t => display.TrialStarted(t.Key, t.Genotype["depths"]!.ToJsonString());
             runner.Finished += (t, m, fromStore) => display.TrialFinished(t.Key, m, fromStore);

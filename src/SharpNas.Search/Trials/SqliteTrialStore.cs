@@ -6,52 +6,131 @@ namespace SharpNas.Search.Trials;
 
 /// <summary>
 /// The trial store in an SQLite file (default <c>RUN/trials.db</c>), in WAL mode with a busy timeout so that
-/// several local processes can share it. Table <c>trials</c>: id, key (unique), role, genotype, config, status
-/// (<c>queued</c>, <c>running</c>, <c>completed</c>, <c>failed</c>, <c>pruned</c>), metrics, artifact_dir,
-/// attempts, error, created_utc, updated_utc; JSON columns hold JSON text. Schema version in <c>PRAGMA user_version</c>.
+/// several local processes can share it (leasing takes the write lock with <c>BEGIN IMMEDIATE</c>). A file holds one
+/// search. Table <c>trials</c>: id, key (unique), role, genotype, config, status (<c>queued</c>, <c>running</c>,
+/// <c>completed</c>, <c>failed</c>, <c>pruned</c>), metrics, artifact_dir, attempts, error, created_utc, updated_utc,
+/// and since schema 2 lease_owner, lease_expires_utc, heartbeat_utc, started_utc, finished_utc; table <c>searches</c>
+/// (schema 2): id, kind, settings, status, created_utc, updated_utc. JSON columns hold JSON text, times ISO 8601 UTC.
+/// Schema version in <c>PRAGMA user_version</c>; an older file is migrated when opened, a newer one is refused.
 /// </summary>
 public sealed class SqliteTrialStore : ITrialStore
 {
-    private const int SchemaVersion = 1;
+    /// <summary>The schema version this code writes.</summary>
+    public const int SchemaVersion = 2;
+
+    /// <summary>Schema changes, index i taking version i to i + 1.</summary>
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS trials (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            genotype TEXT NOT NULL,
+            config TEXT NOT NULL,
+            status TEXT NOT NULL,
+            metrics TEXT,
+            artifact_dir TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            created_utc TEXT NOT NULL,
+            updated_utc TEXT NOT NULL);
+        """,
+        """
+        ALTER TABLE trials ADD COLUMN lease_owner TEXT;
+        ALTER TABLE trials ADD COLUMN lease_expires_utc TEXT;
+        ALTER TABLE trials ADD COLUMN heartbeat_utc TEXT;
+        ALTER TABLE trials ADD COLUMN started_utc TEXT;
+        ALTER TABLE trials ADD COLUMN finished_utc TEXT;
+        UPDATE trials SET started_utc = created_utc WHERE attempts > 0;
+        UPDATE trials SET finished_utc = updated_utc WHERE status IN ('completed', 'failed', 'pruned');
+        UPDATE trials SET lease_expires_utc = '0001-01-01T00:00:00.0000000Z' WHERE status = 'running';
+        CREATE INDEX IF NOT EXISTS trials_status ON trials (status, id);
+        CREATE TABLE IF NOT EXISTS searches (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_utc TEXT NOT NULL,
+            updated_utc TEXT NOT NULL);
+        """,
+    ];
+
     private readonly SqliteConnection _db;
+    private readonly Lock _gate = new();   // one connection, used by the heartbeat timer too
 
     /// <summary>The database file.</summary>
     public string Path { get; }
 
-    /// <summary>Opens (creating if needed) the store at <paramref name="path"/>.</summary>
-    public SqliteTrialStore(string path)
+    /// <inheritdoc/>
+    public string SearchId { get; }
+
+    /// <inheritdoc/>
+    public string Location => Path;
+
+    /// <summary>Opens (creating or migrating if needed) the store at <paramref name="path"/> for search
+    /// <paramref name="searchId"/> (the file's one search).</summary>
+    public SqliteTrialStore(string path, string searchId = TrialStores.DefaultSearchId)
     {
         Path = path;
+        SearchId = searchId;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _db.Open();
         Execute("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;");
-        long version = Scalar<long>("PRAGMA user_version");
-        if (version > SchemaVersion)
-            throw new InvalidDataException($"{path}: trial store schema version {version} is newer than this SharpNas ({SchemaVersion})");
-        if (version < 1)
+        try
         {
-            Execute("""
-                CREATE TABLE IF NOT EXISTS trials (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    key TEXT NOT NULL UNIQUE,
-                    role TEXT NOT NULL,
-                    genotype TEXT NOT NULL,
-                    config TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    metrics TEXT,
-                    artifact_dir TEXT,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    error TEXT,
-                    created_utc TEXT NOT NULL,
-                    updated_utc TEXT NOT NULL);
-                PRAGMA user_version = 1;
-                """);
+            WriteTransaction(() =>   // one process migrates, the others wait for it
+            {
+                long version = Scalar<long>("PRAGMA user_version");
+                if (version > SchemaVersion)
+                    throw new InvalidDataException($"{path}: trial store schema version {version} is newer than this SharpNas supports ({SchemaVersion}); use a newer sharpnas");
+                for (long v = version; v < SchemaVersion; v++)
+                    Execute(Migrations[v] + $"\nPRAGMA user_version = {v + 1};");
+                return 0;
+            });
         }
+        catch
+        {
+            _db.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> holding SQLite's write lock (<c>BEGIN IMMEDIATE</c>), committing at the end.</summary>
+    private T WriteTransaction<T>(Func<T> body)
+    {
+        Execute("BEGIN IMMEDIATE");
+        try
+        {
+            T result = body();
+            Execute("COMMIT");
+            return result;
+        }
+        catch
+        {
+            Execute("ROLLBACK");
+            throw;
+        }
+    }
+
+    /// <summary>The schema version of the file at <paramref name="path"/> (0 for a new file).</summary>
+    public static long ReadSchemaVersion(string path)
+    {
+        using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        db.Open();
+        using SqliteCommand cmd = db.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version";
+        return (long)cmd.ExecuteScalar()!;
     }
 
     /// <inheritdoc/>
     public Trial? Find(string key)
+    {
+        lock (_gate) return FindCore(key);
+    }
+
+    private Trial? FindCore(string key)
     {
         using SqliteCommand cmd = Command("SELECT * FROM trials WHERE key = $key", ("$key", key));
         using SqliteDataReader r = cmd.ExecuteReader();
@@ -59,66 +138,236 @@ public sealed class SqliteTrialStore : ITrialStore
     }
 
     /// <inheritdoc/>
-    public Trial GetOrAdd(string key, string role, JsonObject genotype, JsonObject config)
+    public Trial GetOrAdd(string key, string role, JsonObject genotype, JsonObject config, string? artifactDir = null)
     {
-        string now = Now();
-        using (SqliteCommand cmd = Command("""
-            INSERT INTO trials (key, role, genotype, config, status, created_utc, updated_utc)
-            VALUES ($key, $role, $genotype, $config, 'queued', $now, $now) ON CONFLICT(key) DO NOTHING
-            """, ("$key", key), ("$role", role), ("$genotype", genotype.ToJsonString()), ("$config", config.ToJsonString()), ("$now", now)))
-            cmd.ExecuteNonQuery();
-        return Find(key)!;
+        lock (_gate)
+        {
+            string now = Now();
+            using (SqliteCommand cmd = Command("""
+                INSERT INTO trials (key, role, genotype, config, status, artifact_dir, created_utc, updated_utc)
+                VALUES ($key, $role, $genotype, $config, 'queued', $dir, $now, $now) ON CONFLICT(key) DO NOTHING
+                """, ("$key", key), ("$role", role), ("$genotype", genotype.ToJsonString()), ("$config", config.ToJsonString()),
+                ("$dir", (object?)artifactDir ?? DBNull.Value), ("$now", now)))
+                cmd.ExecuteNonQuery();
+            return FindCore(key)!;
+        }
     }
 
     /// <inheritdoc/>
     public Trial Start(string key, string artifactDir) =>
-        Update(key, "status = 'running', attempts = attempts + 1, artifact_dir = $a, error = NULL", ("$a", artifactDir));
+        Update(key, "status = 'running', attempts = attempts + 1, artifact_dir = $a, error = NULL, started_utc = COALESCE(started_utc, $now)", ("$a", artifactDir));
 
     /// <inheritdoc/>
     public Trial Complete(string key, JsonObject metrics) =>
-        Update(key, "status = 'completed', metrics = $m, error = NULL", ("$m", metrics.ToJsonString()));
+        Update(key, "status = 'completed', metrics = $m, error = NULL, lease_expires_utc = NULL, finished_utc = $now", ("$m", metrics.ToJsonString()));
+
+    /// <inheritdoc/>
+    public Trial Fail(string key, string error) =>
+        Update(key, "status = 'failed', error = $e, lease_expires_utc = NULL, finished_utc = $now", ("$e", error));
 
     /// <inheritdoc/>
     public Trial Prune(string key, JsonObject metrics) =>
-        Update(key, "status = 'pruned', metrics = $m, error = NULL", ("$m", metrics.ToJsonString()));
-
-    /// <inheritdoc/>
-    public Trial Fail(string key, string error) => Update(key, "status = 'failed', error = $e", ("$e", error));
+        Update(key, "status = 'pruned', metrics = $m, lease_expires_utc = NULL, finished_utc = $now", ("$m", metrics.ToJsonString()));
 
     /// <inheritdoc/>
     public IReadOnlyList<Trial> All()
     {
-        using SqliteCommand cmd = Command("SELECT * FROM trials ORDER BY id");
+        lock (_gate)
+        {
+            using SqliteCommand cmd = Command("SELECT * FROM trials ORDER BY id");
+            using SqliteDataReader r = cmd.ExecuteReader();
+            var list = new List<Trial>();
+            while (r.Read()) list.Add(Read(r));
+            return list;
+        }
+    }
+
+    /// <inheritdoc/>
+    public SearchRecord SaveSearch(string kind, JsonObject settings, string status = SearchRecord.Running)
+    {
+        lock (_gate)
+        {
+            using (SqliteCommand cmd = Command("""
+                INSERT INTO searches (id, kind, settings, status, created_utc, updated_utc) VALUES ($id, $kind, $settings, $status, $now, $now)
+                ON CONFLICT(id) DO UPDATE SET kind = $kind, settings = $settings, status = $status, updated_utc = $now
+                """, ("$id", SearchId), ("$kind", kind), ("$settings", settings.ToJsonString()), ("$status", status), ("$now", Now())))
+                cmd.ExecuteNonQuery();
+            return FindSearchCore(SearchId)!;
+        }
+    }
+
+    /// <inheritdoc/>
+    public SearchRecord? FindSearch(string id)
+    {
+        lock (_gate) return FindSearchCore(id);
+    }
+
+    private SearchRecord? FindSearchCore(string id)
+    {
+        using SqliteCommand cmd = Command("SELECT * FROM searches WHERE id = $id", ("$id", id));
         using SqliteDataReader r = cmd.ExecuteReader();
-        var list = new List<Trial>();
-        while (r.Read()) list.Add(Read(r));
-        return list;
+        return r.Read() ? ReadSearch(r) : null;
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<SearchRecord> Searches()
+    {
+        lock (_gate)
+        {
+            using SqliteCommand cmd = Command("SELECT * FROM searches ORDER BY created_utc, id");
+            using SqliteDataReader r = cmd.ExecuteReader();
+            var list = new List<SearchRecord>();
+            while (r.Read()) list.Add(ReadSearch(r));
+            return list;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ITrialStore ForSearch(string searchId) => searchId == SearchId ? new SqliteTrialStore(Path, searchId)
+        : throw new InvalidDataException($"{Path}: an SQLite trial store holds one search ({SearchId}), not {searchId}");
+
+    /// <inheritdoc/>
+    public Trial? Lease(string owner, LeaseOptions options)
+    {
+        lock (_gate)
+        {
+            return WriteTransaction(() => LeaseCore(owner, options));
+        }
+    }
+
+    private Trial? LeaseCore(string owner, LeaseOptions options)
+    {
+        string now = Now();
+        using (SqliteCommand cmd = Command("""
+            UPDATE trials SET status = 'failed', lease_expires_utc = NULL, finished_utc = $now, updated_utc = $now,
+                error = 'worker ' || COALESCE(lease_owner, '?') || ' stopped heartbeating (attempt ' || attempts || ' of ' || $max || ')' || COALESCE('; last error: ' || error, '')
+            WHERE status = 'running' AND lease_expires_utc IS NOT NULL AND lease_expires_utc < $now AND attempts >= $max
+            """, ("$now", now), ("$max", options.MaxAttempts)))
+            cmd.ExecuteNonQuery();
+        long? id;
+        using (SqliteCommand cmd = Command("""
+            SELECT id FROM trials WHERE status = 'queued' OR (status = 'running' AND lease_expires_utc IS NOT NULL AND lease_expires_utc < $now)
+            ORDER BY id LIMIT 1
+            """, ("$now", now)))
+            id = cmd.ExecuteScalar() as long?;
+        Trial? leased = null;
+        if (id is long rowId)
+        {
+            using (SqliteCommand cmd = Command("""
+                UPDATE trials SET status = 'running', attempts = attempts + 1, lease_owner = $owner, lease_expires_utc = $until,
+                    heartbeat_utc = $now, started_utc = COALESCE(started_utc, $now), updated_utc = $now WHERE id = $id
+                """, ("$owner", owner), ("$until", Utc(DateTime.UtcNow + options.Lease)), ("$now", now), ("$id", rowId)))
+                cmd.ExecuteNonQuery();
+            using SqliteCommand find = Command("SELECT * FROM trials WHERE id = $id", ("$id", rowId));
+            using SqliteDataReader r = find.ExecuteReader();
+            r.Read();
+            leased = Read(r);
+        }
+        return leased;
+    }
+
+    /// <inheritdoc/>
+    public bool Heartbeat(string key, string owner, TimeSpan lease)
+    {
+        lock (_gate)
+        {
+            using SqliteCommand cmd = Command("""
+                UPDATE trials SET heartbeat_utc = $now, lease_expires_utc = $until
+                WHERE key = $key AND status = 'running' AND lease_owner = $owner
+                """, ("$now", Now()), ("$until", Utc(DateTime.UtcNow + lease)), ("$key", key), ("$owner", owner));
+            return cmd.ExecuteNonQuery() == 1;
+        }
+    }
+
+    /// <inheritdoc/>
+    public Trial? CompleteLease(string key, string owner, JsonObject metrics, bool pruned = false) => UpdateLeased(key, owner,
+        $"status = '{(pruned ? "pruned" : "completed")}', metrics = $m, error = NULL, lease_expires_utc = NULL, finished_utc = $now", ("$m", metrics.ToJsonString()));
+
+    /// <inheritdoc/>
+    public Trial? FailLease(string key, string owner, string error, int maxAttempts) => UpdateLeased(key, owner, """
+        status = CASE WHEN attempts >= $max THEN 'failed' ELSE 'queued' END, error = $e, lease_expires_utc = NULL,
+        finished_utc = CASE WHEN attempts >= $max THEN $now ELSE NULL END
+        """, ("$e", error), ("$max", maxAttempts));
+
+    /// <inheritdoc/>
+    public void ReleaseLease(string key, string owner) =>
+        UpdateLeased(key, owner, "status = 'queued', attempts = MAX(attempts - 1, 0), lease_expires_utc = NULL");
+
+    /// <inheritdoc/>
+    public void ExpireLease(string key)
+    {
+        lock (_gate)
+        {
+            using SqliteCommand cmd = Command("UPDATE trials SET lease_expires_utc = $past WHERE key = $key AND status = 'running'",
+                ("$past", Utc(DateTime.UnixEpoch)), ("$key", key));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    private Trial? UpdateLeased(string key, string owner, string set, params (string, object)[] args)
+    {
+        lock (_gate)
+        {
+            using SqliteCommand cmd = Command($"UPDATE trials SET {set}, updated_utc = $now WHERE key = $key AND status = 'running' AND lease_owner = $owner",
+                [.. args, ("$key", key), ("$owner", owner), ("$now", Now())]);
+            return cmd.ExecuteNonQuery() == 1 ? FindCore(key) : null;
+        }
     }
 
     private Trial Update(string key, string set, params (string, object)[] args)
     {
-        using SqliteCommand cmd = Command($"UPDATE trials SET {set}, updated_utc = $now WHERE key = $key", [.. args, ("$key", key), ("$now", Now())]);
-        if (cmd.ExecuteNonQuery() != 1) throw new InvalidOperationException($"{Path}: no trial with key {key}");
-        return Find(key)!;
+        lock (_gate)
+        {
+            using SqliteCommand cmd = Command($"UPDATE trials SET {set}, updated_utc = $now WHERE key = $key", [.. args, ("$key", key), ("$now", Now())]);
+            if (cmd.ExecuteNonQuery() != 1) throw new InvalidOperationException($"{Path}: no trial with key {key}");
+            return FindCore(key)!;
+        }
     }
 
-    private static Trial Read(SqliteDataReader r) => new()
+    private Trial Read(SqliteDataReader r) => new()
     {
         Id = r.GetInt64(r.GetOrdinal("id")),
+        SearchId = SearchId,
         Key = r.GetString(r.GetOrdinal("key")),
         Role = r.GetString(r.GetOrdinal("role")),
         Genotype = JsonNode.Parse(r.GetString(r.GetOrdinal("genotype")))!.AsObject(),
         Config = JsonNode.Parse(r.GetString(r.GetOrdinal("config")))!.AsObject(),
         Status = Enum.Parse<TrialStatus>(r.GetString(r.GetOrdinal("status")), ignoreCase: true),
-        Metrics = r.IsDBNull(r.GetOrdinal("metrics")) ? null : JsonNode.Parse(r.GetString(r.GetOrdinal("metrics")))!.AsObject(),
-        ArtifactDir = r.IsDBNull(r.GetOrdinal("artifact_dir")) ? null : r.GetString(r.GetOrdinal("artifact_dir")),
+        Metrics = Text(r, "metrics") is string m ? JsonNode.Parse(m)!.AsObject() : null,
+        ArtifactDir = Text(r, "artifact_dir"),
         Attempts = r.GetInt32(r.GetOrdinal("attempts")),
-        Error = r.IsDBNull(r.GetOrdinal("error")) ? null : r.GetString(r.GetOrdinal("error")),
-        CreatedUtc = DateTime.Parse(r.GetString(r.GetOrdinal("created_utc")), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-        UpdatedUtc = DateTime.Parse(r.GetString(r.GetOrdinal("updated_utc")), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+        Error = Text(r, "error"),
+        LeaseOwner = Text(r, "lease_owner"),
+        LeaseExpiresUtc = Time(Text(r, "lease_expires_utc")),
+        HeartbeatUtc = Time(Text(r, "heartbeat_utc")),
+        CreatedUtc = Time(Text(r, "created_utc"))!.Value,
+        UpdatedUtc = Time(Text(r, "updated_utc"))!.Value,
+        StartedUtc = Time(Text(r, "started_utc")),
+        FinishedUtc = Time(Text(r, "finished_utc")),
     };
 
-    private static string Now() => DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+    private static SearchRecord ReadSearch(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(r.GetOrdinal("id")),
+        Kind = r.GetString(r.GetOrdinal("kind")),
+        Settings = JsonNode.Parse(r.GetString(r.GetOrdinal("settings")))!.AsObject(),
+        Status = r.GetString(r.GetOrdinal("status")),
+        CreatedUtc = Time(r.GetString(r.GetOrdinal("created_utc")))!.Value,
+        UpdatedUtc = Time(r.GetString(r.GetOrdinal("updated_utc")))!.Value,
+    };
+
+    private static string? Text(SqliteDataReader r, string column)
+    {
+        int i = r.GetOrdinal(column);
+        return r.IsDBNull(i) ? null : r.GetString(i);
+    }
+
+    private static DateTime? Time(string? s) => s is null ? null : DateTime.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    // Fixed-width ISO 8601 UTC, so that text comparison in SQL orders times.
+    private static string Utc(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static string Now() => Utc(DateTime.UtcNow);
 
     private SqliteCommand Command(string sql, params (string Name, object Value)[] args)
     {

@@ -25,6 +25,8 @@ public sealed record Trial
 {
     /// <summary>Row id in the store.</summary>
     public long Id { get; init; }
+    /// <summary>The search the trial belongs to (a store may hold several searches).</summary>
+    public string SearchId { get; init; } = TrialStores.DefaultSearchId;
     /// <summary>The strategy's stable name for this trial.</summary>
     public required string Key { get; init; }
     /// <summary>Why the strategy runs it (e.g. initial, temporary, candidate, final, baseline, sample).</summary>
@@ -37,14 +39,24 @@ public sealed record Trial
     public TrialStatus Status { get; init; } = TrialStatus.Queued;
     /// <summary>Metrics once completed (accuracies, cost, stage scores, …).</summary>
     public JsonObject? Metrics { get; init; }
-    /// <summary>Folder of checkpoints, weights and metrics files.</summary>
+    /// <summary>Folder of checkpoints, weights and metrics files (relative to the run folder or the workers' artifact folder).</summary>
     public string? ArtifactDir { get; init; }
     /// <summary>Times the evaluation was started.</summary>
     public int Attempts { get; init; }
     /// <summary>Error of the last failed attempt.</summary>
     public string? Error { get; init; }
+    /// <summary>The process holding (or, once completed, last holding) the trial's lease: <c>host:pid:name</c>.</summary>
+    public string? LeaseOwner { get; init; }
+    /// <summary>When the lease runs out unless its owner heartbeats (null when not leased).</summary>
+    public DateTime? LeaseExpiresUtc { get; init; }
+    /// <summary>The owner's last heartbeat.</summary>
+    public DateTime? HeartbeatUtc { get; init; }
     /// <summary>When it was created / last changed (UTC).</summary>
     public DateTime CreatedUtc { get; init; }
     /// <inheritdoc cref="CreatedUtc"/>
     public DateTime UpdatedUtc { get; init; }
+    /// <summary>When its first attempt started / when it was completed, failed or pruned (UTC).</summary>
+    public DateTime? StartedUtc { get; init; }
+    /// <inheritdoc cref="StartedUtc"/>
+    public DateTime? FinishedUtc { get; init; }
 }

@@ -5,6 +5,9 @@ using SharpNas.Training;
 
 namespace SharpNas.Search.Trials;
 
+/// <summary>One trial of a batch given to <see cref="TrialRunner.RunMany"/>: the arguments of <see cref="TrialRunner.Run"/>.</summary>
+public sealed record TrialSpec(string Key, string Role, IArchitecture Architecture, int Epochs, bool ScoreStages = false, string? TransferFrom = null);
+
 /// <summary>
 /// Runs trials durably: a trial already completed in the store is answered from the store without evaluating
 /// again (so is a trial whose architecture and configuration equal a completed trial's); otherwise it is marked running, evaluated (resuming from its artifact folder's checkpoint if a previous
@@ -28,11 +31,30 @@ public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string 
     private static bool SameTraining(JsonObject a, JsonObject b) =>
         a["epochs"]?.ToJsonString() == b["epochs"]?.ToJsonString() && a["transfer_from"]?.ToJsonString() == b["transfer_from"]?.ToJsonString();
 
+    private static JsonObject Config(int epochs, bool scoreStages, string? transferFrom) =>
+        new() { ["epochs"] = epochs, ["score_stages"] = scoreStages, ["transfer_from"] = transferFrom };
+
+    /// <summary>
+    /// Evaluates (or recalls) a batch of trials — e.g. the children a policy samples before its next update. Every
+    /// trial is enqueued first, so the whole batch is visible in the store (and to <c>sharpnas status</c>) at once,
+    /// then each is run as <see cref="Run"/> runs it; results come back in the batch's order.
+    /// </summary>
+    public IReadOnlyList<TrialMetrics> RunMany(IReadOnlyList<TrialSpec> batch, CancellationToken cancel = default)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (TrialSpec t in batch)
+        {
+            if (!keys.Add(t.Key)) throw new ArgumentException($"trial batch: key {t.Key} appears twice");
+            store.GetOrAdd(t.Key, t.Role, t.Architecture.ToJson(), Config(t.Epochs, t.ScoreStages, t.TransferFrom));
+        }
+        return batch.Select(t => Run(t.Key, t.Role, t.Architecture, t.Epochs, t.ScoreStages, t.TransferFrom, cancel)).ToList();
+    }
+
     /// <summary>Evaluates (or recalls) the trial <paramref name="key"/>.</summary>
     public TrialMetrics Run(string key, string role, IArchitecture architecture, int epochs, bool scoreStages = false,
         string? transferFrom = null, CancellationToken cancel = default)
     {
-        var config = new JsonObject { ["epochs"] = epochs, ["score_stages"] = scoreStages, ["transfer_from"] = transferFrom };
+        JsonObject config = Config(epochs, scoreStages, transferFrom);
         Trial trial = store.GetOrAdd(key, role, architecture.ToJson(), config);
         if (trial.Genotype.ToJsonString() != architecture.ToJson().ToJsonString())
             throw new InvalidDataException($"trial {key} in the store has architecture {trial.Genotype.ToJsonString()}, the search now asks for {architecture.ToJson().ToJsonString()}: the run folder belongs to another search");

@@ -42,38 +42,71 @@ public sealed record DiscreteSearchResult(IReadOnlyList<DiscreteObservation> His
 }
 
 /// <summary>
-/// Runs a <see cref="IDiscreteStrategy"/> against an evaluator, durably: each sample is a trial
-/// <c>sample/000123</c> in the store, completed before the next is proposed. Started on a store that already holds
-/// completed samples, it replays them into the (fresh) strategy and continues where the killed run stopped.
+/// Runs a <see cref="IDiscreteStrategy"/> against an evaluator, durably: each sample is a trial <c>sample/000123</c>
+/// in the store. Samples are proposed in batches of <see cref="ChildrenPerUpdate"/> (M): the M children of a batch are
+/// proposed from the same strategy state (one policy, one population), all enqueued, evaluated by whichever processes
+/// lease them — this one, and any <c>sharpnas worker</c> attached to the store — and observed in sample order once all
+/// are done. M = 1 is the sequential search. Started on a store that already holds completed samples, it replays the
+/// completed batches into the (fresh) strategy and continues where the killed run stopped; trials already enqueued
+/// are found by key, never enqueued twice.
 /// </summary>
 public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluator evaluator, ITrialStore? store = null)
 {
     /// <summary>Trial role of the samples.</summary>
     public const string Role = "sample";
 
-    /// <summary>Called after each evaluation (also for replayed ones: <c>fromStore</c> true) with its number.</summary>
+    /// <summary>M: children proposed per strategy update and evaluated in parallel (default 1: sequential).</summary>
+    public int ChildrenPerUpdate { get; init; } = 1;
+
+    /// <summary>Lease settings when trials are taken from the store (this process trains queued trials itself).</summary>
+    public LeaseOptions Lease { get; init; } = new();
+
+    /// <summary>The reward observed for a sample whose trial failed <see cref="LeaseOptions.MaxAttempts"/> times (the
+    /// search goes on).</summary>
+    public double FailedReward { get; init; }
+
+    /// <summary>Settings stored in every trial's config besides the strategy's name (e.g. data spec, epochs, seed), so
+    /// that a trial row says what it trains.</summary>
+    public JsonObject? TrialConfig { get; init; }
+
+    /// <summary>The artifact folder of a sample's trial, relative to the artifact root (null: none recorded).</summary>
+    public Func<int[], string>? ArtifactDir { get; init; }
+
+    /// <summary>Called after each evaluation (also for replayed ones and ones other processes evaluated:
+    /// <c>fromStore</c> true) with its number.</summary>
     public event Action<int, DiscreteObservation, bool>? Observed;
+
+    /// <summary>Called when this process leases a trial to evaluate it.</summary>
+    public event Action<Trial>? Leased;
 
     /// <summary>The trial key of sample number <paramref name="index"/>.</summary>
     public static string TrialKey(int index) => "sample/" + index.ToString("D6", CultureInfo.InvariantCulture);
 
-    /// <summary>The completed (or pruned) samples of a store, in sample order, with their costs; stops at the first gap.</summary>
-    public static IReadOnlyList<(DiscreteObservation Observation, double Cost)> LoadHistory(ITrialStore store, IDiscreteSpace space)
+    /// <summary>The completed (or pruned) samples of a store, in sample order, with their costs; stops at the first gap. With
+    /// <paramref name="failedReward"/>, a failed trial counts as observed with that reward and no cost.</summary>
+    public static IReadOnlyList<(DiscreteObservation Observation, double Cost)> LoadHistory(ITrialStore store, IDiscreteSpace space, double? failedReward = null)
     {
-        var byKey = store.All().Where(t => t.Role == Role && t.Status is (TrialStatus.Completed or TrialStatus.Pruned) && t.Metrics is not null)
+        var byKey = store.All().Where(t => t.Role == Role && ((t.Status is TrialStatus.Completed or TrialStatus.Pruned && t.Metrics is not null)
+                || (failedReward is not null && t.Status == TrialStatus.Failed)))
             .ToDictionary(t => t.Key, StringComparer.Ordinal);
         var result = new List<(DiscreteObservation, double)>();
         for (int i = 0; byKey.TryGetValue(TrialKey(i), out Trial? t); i++)
-        {
-            int[] sample = ReadSample(t.Genotype, space, t.Key);
-            double reward = t.Metrics!["reward"]?.GetValue<double>() ?? throw new InvalidDataException($"trial {t.Key}: metrics lack \"reward\"");
-            double cost = t.Metrics["cost"]?.GetValue<double>() ?? 0;
-            result.Add((new DiscreteObservation(sample, reward), cost));
-        }
+            result.Add(Outcome(t, space, failedReward ?? 0));
         return result;
     }
 
-    private static int[] ReadSample(JsonObject genotype, IDiscreteSpace space, string key)
+    private static (DiscreteObservation, double) Outcome(Trial t, IDiscreteSpace space, double failedReward)
+    {
+        int[] sample = ReadSample(t.Genotype, space, t.Key);
+        if (t.Status == TrialStatus.Failed || (t.Status == TrialStatus.Pruned && t.Metrics?["reward"] is null))
+            return (new DiscreteObservation(sample, failedReward), 0);
+        double reward = t.Metrics!["reward"]?.GetValue<double>() ?? throw new InvalidDataException($"trial {t.Key}: metrics lack \"reward\"");
+        double cost = t.Metrics["cost"]?.GetValue<double>() ?? 0;
+        return (new DiscreteObservation(sample, reward), cost);
+    }
+
+    /// <summary>The sample a trial's genotype holds, validated against the space.</summary>
+    public static int[] ReadSample(JsonObject genotype, IDiscreteSpace space, string key)
     {
         if (genotype["choices"] is not JsonArray choices)
             throw new InvalidDataException($"trial {key}: genotype lacks \"choices\" (found {genotype.ToJsonString()})");
@@ -86,58 +119,107 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
     private static JsonObject Genotype(IDiscreteSpace space, int[] sample) =>
         new() { ["kind"] = "discrete", ["key"] = space.Key(sample), ["choices"] = new JsonArray(sample.Select(c => (JsonNode?)c).ToArray()) };
 
+    /// <summary>Evaluates the sample of a leased trial and returns the metrics to store (the evaluator's, plus
+    /// <c>reward</c> and <c>cost</c>): what the coordinator and every worker run.</summary>
+    public static JsonObject EvaluateTrial(IDiscreteEvaluator evaluator, IDiscreteSpace space, Trial trial, CancellationToken cancel)
+    {
+        DiscreteEvaluation e = evaluator.Evaluate(ReadSample(trial.Genotype, space, trial.Key), cancel);
+        JsonObject metrics = e.Metrics?.DeepClone().AsObject() ?? [];
+        metrics["reward"] = e.Reward;
+        metrics["cost"] = e.Cost;
+        return metrics;
+    }
+
     /// <summary>Runs until the budget is spent (counting replayed samples) and returns the whole history.</summary>
     public DiscreteSearchResult Run(DiscreteBudget budget, CancellationToken cancel = default)
     {
         budget.Validate();
+        if (ChildrenPerUpdate < 1) throw new ArgumentException($"children per update must be at least 1, found {ChildrenPerUpdate}");
+        Lease.Validate();
         IDiscreteSpace space = strategy.Space;
         double cost = 0;
         if (store is not null)
         {
             if (strategy.History.Count != 0) throw new InvalidOperationException($"{strategy.Name}: resuming from a store needs a fresh strategy");
-            foreach ((DiscreteObservation o, double c) in LoadHistory(store, space))
+            // Replay whole batches only: the next batch's proposals must come from the state its first sample saw.
+            var history = LoadHistory(store, space, FailedReward);
+            int replayed = history.Count / ChildrenPerUpdate * ChildrenPerUpdate;
+            foreach ((DiscreteObservation o, double c) in history.Take(replayed))
             {
                 strategy.Observe(o.Sample, o.Reward);
                 cost += c;
                 Observed?.Invoke(strategy.History.Count - 1, o, true);
             }
         }
-        int evaluated = 0;
+        var ours = new HashSet<string>(StringComparer.Ordinal);   // trials this process evaluated
+        TrialWorker? worker = null;
+        if (store is not null)
+        {
+            worker = new TrialWorker(store, Lease, TrialWorker.OwnerName("coordinator"));
+            worker.Leased += t => Leased?.Invoke(t);
+            worker.Ended += t => { if (t.Status == TrialStatus.Completed && t.LeaseOwner == worker.Owner) ours.Add(t.Key); };
+        }
         while (budget.Allows(strategy.History.Count, cost))
         {
             cancel.ThrowIfCancellationRequested();
-            int index = strategy.History.Count;
-            int[] sample = strategy.Propose();
-            string key = TrialKey(index);
-            if (store is not null)
+            int start = strategy.History.Count;
+            int count = budget.MaxQueries is int max ? Math.Min(ChildrenPerUpdate, max - start) : ChildrenPerUpdate;
+            int[][] samples = Enumerable.Range(start, count).Select(strategy.ProposeAt).ToArray();
+            var outcomes = new (DiscreteObservation Observation, double Cost, bool FromStore)[count];
+            if (store is null)
             {
-                JsonObject genotype = Genotype(space, sample);
-                Trial trial = store.GetOrAdd(key, Role, genotype, new JsonObject { ["strategy"] = strategy.Name });
-                if (trial.Genotype["key"]?.GetValue<string>() != space.Key(sample))
-                    throw new InvalidDataException($"trial {key} in the store is {trial.Genotype.ToJsonString()}, the search now proposes {genotype.ToJsonString()}: the run folder belongs to another search or seed");
-                store.Start(key, "");
+                for (int j = 0; j < count; j++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    DiscreteEvaluation e = evaluator.Evaluate(samples[j], cancel);
+                    outcomes[j] = (new DiscreteObservation(samples[j], e.Reward), e.Cost, false);
+                    ours.Add(TrialKey(start + j));
+                }
             }
-            DiscreteEvaluation e;
-            try { e = evaluator.Evaluate(sample, cancel); }
-            catch (OperationCanceledException) { throw; }
-            catch (Exception ex) when (store is not null)
+            else
             {
-                store.Fail(key, ex.Message);
-                throw;
+                string[] keys = Enumerable.Range(start, count).Select(TrialKey).ToArray();
+                for (int j = 0; j < count; j++) Enqueue(space, keys[j], samples[j]);
+                Dictionary<string, Trial> done = RunBatch(worker!, space, keys, cancel);
+                for (int j = 0; j < count; j++)
+                {
+                    (DiscreteObservation o, double c) = Outcome(done[keys[j]], space, FailedReward);
+                    outcomes[j] = (o, c, !ours.Contains(keys[j]));
+                }
             }
-            if (store is not null)
+            for (int j = 0; j < count; j++)
             {
-                JsonObject metrics = e.Metrics?.DeepClone().AsObject() ?? [];
-                metrics["reward"] = e.Reward;
-                metrics["cost"] = e.Cost;
-                if (e.Pruned) store.Prune(key, metrics); else store.Complete(key, metrics);
+                strategy.Observe(outcomes[j].Observation.Sample, outcomes[j].Observation.Reward);
+                cost += outcomes[j].Cost;
+                Observed?.Invoke(start + j, strategy.History[start + j], outcomes[j].FromStore);
             }
-            strategy.Observe(sample, e.Reward);
-            cost += e.Cost;
-            evaluated++;
-            Observed?.Invoke(index, strategy.History[index], false);
         }
-        return new DiscreteSearchResult(strategy.History, BestIndex(strategy.History), cost, evaluated);
+        return new DiscreteSearchResult(strategy.History, BestIndex(strategy.History), cost, ours.Count);
+    }
+
+    private void Enqueue(IDiscreteSpace space, string key, int[] sample)
+    {
+        JsonObject genotype = Genotype(space, sample);
+        JsonObject config = TrialConfig?.DeepClone().AsObject() ?? [];
+        config["strategy"] = strategy.Name;
+        Trial trial = store!.GetOrAdd(key, Role, genotype, config, ArtifactDir?.Invoke(sample));
+        if (trial.Genotype["key"]?.GetValue<string>() != space.Key(sample))
+            throw new InvalidDataException($"trial {key} in the store is {trial.Genotype.ToJsonString()}, the search now proposes {genotype.ToJsonString()}: the run folder belongs to another search or seed");
+    }
+
+    /// <summary>Evaluates queued trials (leasing them like any worker) until every trial of <paramref name="keys"/> is
+    /// completed, failed or pruned; waits while other processes hold them.</summary>
+    private Dictionary<string, Trial> RunBatch(TrialWorker worker, IDiscreteSpace space, string[] keys, CancellationToken cancel)
+    {
+        var wanted = new HashSet<string>(keys, StringComparer.Ordinal);
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var rows = store!.All().Where(t => wanted.Contains(t.Key)).ToDictionary(t => t.Key, StringComparer.Ordinal);
+            if (rows.Count == keys.Length && rows.Values.All(t => t.Status is TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Pruned)) return rows;
+            if (worker.RunOne((t, c) => EvaluateTrial(evaluator, space, t, c), cancel) is null)
+                cancel.WaitHandle.WaitOne(Lease.Poll);
+        }
     }
 
     /// <summary>Index of the highest reward (the earliest on ties); −1 for an empty history.</summary>

@@ -27,6 +27,13 @@ public interface IDiscreteStrategy
     /// <see cref="Observe"/> returns the same sample.</summary>
     int[] Propose();
 
+    /// <summary>Proposes sample number <paramref name="index"/> ≥ <c>History.Count</c> from the current state, before
+    /// the samples in between are observed (a batch of children sampled with one policy); calling it again for the
+    /// same index before it is observed returns the same sample. Strategies that cannot look ahead support only
+    /// <c>index == History.Count</c>.</summary>
+    int[] ProposeAt(int index) => index == History.Count ? Propose()
+        : throw new NotSupportedException($"{Name}: proposes only the next sample ({History.Count}), not sample {index}");
+
     /// <summary>Records the reward of a sample (normally the one just proposed) and learns from it.</summary>
     void Observe(int[] sample, double reward);
 }
@@ -39,7 +46,7 @@ public interface IDiscreteStrategy
 public abstract class DiscreteStrategy : IDiscreteStrategy
 {
     private readonly List<DiscreteObservation> _history = [];
-    private (int Index, int[] Sample)? _pending;
+    private readonly Dictionary<int, int[]> _pending = [];
 
     /// <summary>The strategy's root random stream.</summary>
     protected SeededRandom Rng { get; }
@@ -61,13 +68,16 @@ public abstract class DiscreteStrategy : IDiscreteStrategy
     }
 
     /// <inheritdoc/>
-    public int[] Propose()
+    public int[] Propose() => ProposeAt(_history.Count);
+
+    /// <inheritdoc/>
+    public int[] ProposeAt(int index)
     {
-        int index = _history.Count;
-        if (_pending is { } p && p.Index == index) return (int[])p.Sample.Clone();
+        if (index < _history.Count) throw new ArgumentOutOfRangeException(nameof(index), $"{Name}: sample {index} was already observed");
+        if (_pending.TryGetValue(index, out int[]? pending)) return (int[])pending.Clone();
         int[] sample = ProposeCore(index, Rng.Derive("propose", index));
         Space.Validate(sample);
-        _pending = (index, sample);
+        _pending[index] = sample;
         return (int[])sample.Clone();
     }
 
@@ -77,8 +87,8 @@ public abstract class DiscreteStrategy : IDiscreteStrategy
         Space.Validate(sample);
         if (!double.IsFinite(reward)) throw new ArgumentException($"{Name}: reward of sample {Space.Key(sample)} must be finite, found {reward}");
         var observation = new DiscreteObservation((int[])sample.Clone(), reward);
+        _pending.Remove(_history.Count);
         _history.Add(observation);
-        _pending = null;
         OnObserved(observation, _history.Count - 1);
     }
 
@@ -88,7 +98,8 @@ public abstract class DiscreteStrategy : IDiscreteStrategy
         foreach (DiscreteObservation o in observations) Observe(o.Sample, o.Reward);
     }
 
-    /// <summary>Proposes sample number <paramref name="index"/>, drawing only from <paramref name="rng"/>.</summary>
+    /// <summary>Proposes sample number <paramref name="index"/> (≥ <c>History.Count</c> when a batch is sampled ahead),
+    /// drawing only from <paramref name="rng"/>.</summary>
     protected abstract int[] ProposeCore(int index, SeededRandom rng);
 
     /// <summary>Learns from observation number <paramref name="index"/> (already appended to <see cref="History"/>).</summary>

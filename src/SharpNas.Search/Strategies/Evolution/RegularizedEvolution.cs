@@ -48,7 +48,7 @@ public sealed class RegularizedEvolution : DiscreteStrategy
     /// <inheritdoc/>
     protected override int[] ProposeCore(int index, SeededRandom rng)
     {
-        if (index < Options.Population) return Space.SampleUniform(rng);
+        if (index < Options.Population || History.Count < Options.Population) return Space.SampleUniform(rng);   // a batch proposed before the population is full
         int start = History.Count - Options.Population;
         DiscreteObservation parent = History[start + rng.NextInt(Options.Population)];
         for (int s = 1; s < Options.SampleSize; s++)
