@@ -29,6 +29,7 @@ public sealed class Trainer
     private readonly string? _checkpointPath;
     private readonly string _fingerprint;
     private readonly TensorPool _pool = new();
+    private readonly TensorPool _evalPool = new();   // evaluation batches reuse their buffers from epoch to epoch
     private readonly IReadOnlyDictionary<string, Tensor>? _initialWeights;
 
     /// <summary>Progress after every training batch (displays throttle it).</summary>
@@ -139,9 +140,9 @@ public sealed class Trainer
                 }
             }
             skipBatches = 0;
-            Evaluation? val = valLoader is null ? null : Evaluate(_model, valLoader, input);
+            Evaluation? val = valLoader is null ? null : Evaluate(_model, valLoader, input, _evalPool);
             Evaluation? test = testLoader is not null && (_options.EvaluateTestEveryEpoch || epoch == _options.Epochs - 1)
-                ? Evaluate(_model, testLoader, input) : null;
+                ? Evaluate(_model, testLoader, input, _evalPool) : null;
             double seconds = epochClock.Elapsed.TotalSeconds;
             history.Add(new EpochMetrics(epoch + 1, lr, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen),
                 val?.Loss, val?.Accuracy, test?.Loss, test?.Accuracy, seconds, epochImages / Math.Max(1e-9, seconds)));
@@ -153,7 +154,7 @@ public sealed class Trainer
         EpochMetrics last = history[^1];
         Evaluation? finalVal = last.ValidationAccuracy is double va ? new Evaluation(last.ValidationLoss!.Value, va, _data.Validation!.Count) : null;
         Evaluation? finalTest = last.TestAccuracy is double ta ? new Evaluation(last.TestLoss!.Value, ta, _data.Test!.Count) : null;
-        if (finalTest is null && testLoader is not null && !stopped) finalTest = Evaluate(_model, testLoader, input);
+        if (finalTest is null && testLoader is not null && !stopped) finalTest = Evaluate(_model, testLoader, input, _evalPool);
         return new TrainingResult(history, finalVal, finalTest, TimeSpan.FromSeconds(secondsBeforeRun + wall.Elapsed.TotalSeconds), resumed);
     }
 
@@ -188,12 +189,13 @@ public sealed class Trainer
         _ => throw new ArgumentOutOfRangeException(nameof(_options), _options.Optimizer, "unknown optimizer"),
     };
 
-    /// <summary>Loss and top-1 accuracy of <paramref name="model"/> on every batch of <paramref name="loader"/> (evaluation mode, no graph).</summary>
-    public static Evaluation Evaluate(Module<Tensor, Tensor> model, BatchLoader loader, InputSpec input)
+    /// <summary>Loss and top-1 accuracy of <paramref name="model"/> on every batch of <paramref name="loader"/> (evaluation
+    /// mode, no graph), with tensors from <paramref name="pool"/> (a new one if null).</summary>
+    public static Evaluation Evaluate(Module<Tensor, Tensor> model, BatchLoader loader, InputSpec input, TensorPool? pool = null)
     {
         bool wasTraining = model.Training;
         model.Eval();
-        var pool = new TensorPool();
+        pool ??= new TensorPool();
         double lossSum = 0;
         long correct = 0, seen = 0;
         using (GradMode.NoGrad())

@@ -66,6 +66,15 @@ public sealed record RunMetrics
 /// </summary>
 public static class TrainingRun
 {
+    /// <summary>The training itself, in its own method so that the trainer (and its tensor pools) is unreachable once it returns.</summary>
+    private static TrainingResult Train(Module<Tensor, Tensor> model, TrainingData data, TrainerOptions options, string checkpoint, string fingerprint,
+        IReadOnlyDictionary<string, Tensor>? initialWeights, Action<TrainingProgress>? progress, CancellationToken cancel)
+    {
+        var trainer = new Trainer(model, data, options, checkpoint, fingerprint, initialWeights);
+        if (progress is not null) trainer.Progress += progress;
+        return trainer.Run(cancel);
+    }
+
     /// <summary>Runs (or resumes, or reads back) the training of <paramref name="architecture"/> in <paramref name="outDir"/>.</summary>
     public static RunMetrics Execute(IArchitecture architecture, TrainingData data, string dataName, TrainerOptions options, string outDir,
         CostSettings costs, Action<TrainingProgress>? progress = null, CancellationToken cancel = default,
@@ -83,15 +92,17 @@ public static class TrainingRun
         WriteAtomically(Path.Combine(outDir, "arch.json"), architecture.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
         Module<Tensor, Tensor> model = architecture.Build(data.Input);
-        var trainer = new Trainer(model, data, options, Path.Combine(outDir, Checkpoint.FileName), fingerprint, initialWeights);
-        if (progress is not null) trainer.Progress += progress;
-        TrainingResult result = trainer.Run(cancel);
+        TrainingResult result = Train(model, data, options, Path.Combine(outDir, Checkpoint.FileName), fingerprint, initialWeights, progress, cancel);
+        TensorPool.ReleaseUnused();   // the trainer's pools are garbage now; the latency runs below need their own
 
         ArchitectureCost cost = architecture.Cost(data.Input);
         var latency = new Dictionary<string, double>();
         if (costs.LatencyRuns > 0)
             foreach (int b in costs.LatencyBatches)
+            {
                 latency[$"batch_{b}"] = LatencyMeter.MedianMilliseconds(model, data.Input, b, costs.LatencyRuns);
+                TensorPool.ReleaseUnused();
+            }
         EpochMetrics last = result.Last;
         // The same statistics the trainer's loaders used (BatchLoader computes them from the training set when not given).
         ChannelStatistics normalization = options.Augmentation?.Normalization ?? ChannelStatistics.Compute(data.Train);

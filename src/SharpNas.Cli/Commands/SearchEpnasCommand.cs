@@ -82,8 +82,8 @@ internal static class SearchEpnasCommand
             results["trials_pruned"] = store.All().Count(t => t.Status == TrialStatus.Pruned);
             results["epochs_trained"] = SearchPruneOptions.EpochsTrained(store.All());
             TrainingRun.WriteAtomically(Path.Combine(dir, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
-            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, top-*/arch.json, report.html, trials.db");
+            string reportFile = StoreOptions.WriteReport(dir, store, p);
+            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, top-*/arch.json{reportFile}, trials.db");
             return ExitCodes.Ok;
 
             JsonObject Run<TG>(IEpnasActionSpace<TG> space, IReadOnlyList<TG> seeds) where TG : class, IEpnasGenotype

@@ -124,9 +124,9 @@ internal static class SearchNasNetCommand
             TrainingRun.WriteAtomically(Path.Combine(dir, "results.md"),
                 $"# NASNet search ({strat.Name}) on {spec}\n\n| {string.Join(" | ", columns)} |\n|{string.Concat(Enumerable.Repeat("---|", columns.Length))}\n"
                 + string.Concat(cellsText.Select(c => "| " + string.Join(" | ", c) + " |\n")) + $"\nBest cells: `{best.Trial.Genotype["key"]}` (see best-arch.json).\n");
-            Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
+            string reportFile = StoreOptions.WriteReport(dir, store, p);
             SearchDisplay.Table(columns, cellsText);
-            Console.WriteLine($"best: {best.Trial.Key} validation {best.Reward:P2}; wrote {Path.Combine(dir, "results.md")}, results.json, best-arch.json, report.html, trials.db");
+            Console.WriteLine($"best: {best.Trial.Key} validation {best.Reward:P2}; wrote {Path.Combine(dir, "results.md")}, results.json, best-arch.json{reportFile}, trials.db");
             return ExitCodes.Ok;
         }));
         return cmd;

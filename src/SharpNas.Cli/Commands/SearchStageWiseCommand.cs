@@ -77,11 +77,11 @@ internal static class SearchStageWiseCommand
             var started = DateTime.UtcNow;
             StageWiseReport report = display.Run(() => run.Run(trainingData.Test!.Labels, trainingData.Test.ClassCount, cancel));
             report.Write(dir, $"Stage-wise NAS on {spec} ({StageGenotype.ModuleName(moduleKind)} modules, {p.GetValue(criterion)})");
-            SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
+            string reportFile = StoreOptions.WriteReport(dir, store, p);
             SearchDisplay.Table(StageWiseReport.Columns, report.Rows.Select(StageWiseReport.Cells));
             if (report.EnsembleAccuracy is double e)
                 Console.WriteLine($"ensemble of candidates: test accuracy {e:P2} with {report.EnsembleParameters:N0} parameters");
-            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, report.html, trials.db ({(DateTime.UtcNow - started).TotalSeconds:F0} s this run)");
+            Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json{reportFile}, trials.db ({(DateTime.UtcNow - started).TotalSeconds:F0} s this run)");
             return ExitCodes.Ok;
         }));
         return cmd;

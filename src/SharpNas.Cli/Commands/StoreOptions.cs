@@ -86,6 +86,19 @@ internal sealed class StoreOptions
         if (row is not null) store.SaveSearch(row.Kind, row.Settings, SearchRecord.Finished);
     }
 
+    /// <summary>Writes the run folder's <c>report.html</c> (the report reads <c>trials.db</c>): for a search whose trials
+    /// are in a database server, says where they are instead. Returns the file names written, for the closing line.</summary>
+    public static string WriteReport(string dir, ITrialStore store, ParseResult p)
+    {
+        if (store is not SqliteTrialStore)
+        {
+            Console.WriteLine($"report.html not written: the trials are in {store.Location} (sharpnas status --store …), and sharpnas report reads a run folder's trials.db");
+            return "";
+        }
+        Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
+        return ", report.html";
+    }
+
     /// <summary>The search id of a run folder: its name.</summary>
     public static string SearchId(string runDir) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDir)));
 

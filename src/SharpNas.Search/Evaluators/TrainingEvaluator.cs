@@ -62,6 +62,7 @@ public sealed class TrainingEvaluator(TrainingData data, string dataName, Traine
         string probs = Path.Combine(request.ArtifactDir, TestProbabilitiesFile);
         if (data.Test is { Count: > 0 } test && !File.Exists(probs))
             TrainingRun.WriteAtomically(probs, TestProbabilities(model, test, normalization));
+        TensorPool.ReleaseUnused();
         double[]? scores = request.ScoreStages
             ? (scorer ?? throw new InvalidOperationException("stage scores requested but no stage scorer given")).Score(model, data.Train, normalization)
             : null;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SharpNas.Engine;
 using SharpNas.Search.Evaluators;
 using SharpNas.Search.Pruning;
 using SharpNas.Training;
@@ -97,6 +98,10 @@ public sealed class TrialRunner(ITrialStore store, IEvaluator evaluator, string 
         {
             store.Fail(key, e.Message);
             throw;
+        }
+        finally
+        {
+            TensorPool.ReleaseUnused();   // the next trial's network is another size: drop this one's buffers
         }
         trial = store.Complete(key, metrics.ToJson());
         Evaluated++;
