@@ -29,10 +29,14 @@ public sealed class TrainingEvaluator(TrainingData data, string dataName, Traine
     /// <summary>Training progress of the trial being evaluated.</summary>
     public event Action<TrialRequest, TrainingProgress>? Progress;
 
+    /// <summary>Weights a trial starts from when it transfers none (e.g. EPNAS's parameter-sharing dictionary): named
+    /// tensors copied over the fresh initialisation, or null for none. Not used when the trial resumes a checkpoint.</summary>
+    public Func<TrialRequest, IReadOnlyDictionary<string, Tensor>?>? InitialWeights { get; set; }
+
     /// <inheritdoc/>
     public TrialMetrics Evaluate(TrialRequest request, CancellationToken cancel)
     {
-        IReadOnlyDictionary<string, Tensor>? transfer = request.TransferFrom is null ? null
+        IReadOnlyDictionary<string, Tensor>? transfer = request.TransferFrom is null ? InitialWeights?.Invoke(request)
             : WeightTransfer.FromDonor(request.TransferFrom, request.Architecture as StageGenotype
                 ?? throw new ArgumentException("--transfer-from works with staged (residual) networks only"));
         ChannelStatistics normalization = _normalization.Value;

@@ -1,3 +1,4 @@
+using SharpNas.Search.Spaces.Epnas;
 using SharpNas.Training;
 
 namespace SharpNas.Search.Strategies.Epnas;
@@ -137,5 +138,49 @@ public static class EpnasDecisions
         var p = new float[size];
         p[count] = -MathF.Log(count + 1);
         return p;
+    }
+}
+
+/// <summary>
+/// The scale action of both patterns: which elements (layers or branches) are scaled, where their channels and
+/// filter width are read and written, and along which channel table they move. <see cref="Mask"/> gives the valid
+/// steps of a group; <see cref="Apply"/> checks every group's choices against them and moves the group's scaled
+/// elements.
+/// </summary>
+/// <param name="IsScaled">Whether an element has a conv (only those are scaled).</param>
+/// <param name="Channels">An element's channels.</param>
+/// <param name="FilterWidth">An element's filter width.</param>
+/// <param name="With">The element with new channels and filter width.</param>
+/// <param name="ChannelTable">The channel values a step moves along.</param>
+public sealed record EpnasScaling<T>(Func<T, bool> IsScaled, Func<T, int> Channels, Func<T, int> FilterWidth, Func<T, int, int, T> With,
+    IReadOnlyList<int> ChannelTable)
+{
+    /// <summary>Valid channel (or filter-width) steps of <paramref name="group"/>: a step is valid when every scaled
+    /// element of the group stays in its table; a group without scaled elements takes only step 0.</summary>
+    public bool[] Mask(EpnasActionOptions options, IReadOnlyList<T> elements, int[] group, bool channels)
+    {
+        IEnumerable<T> scaled = group.Select(i => elements[i]).Where(IsScaled);
+        return channels
+            ? EpnasDecisions.StepMask(options.ChannelScaleSteps, scaled.Select(e => (int?)Channels(e)), ChannelTable)
+            : EpnasDecisions.StepMask(options.WidthScaleSteps, scaled.Select(e => (int?)FilterWidth(e)), EpnasTables.FilterWidths);
+    }
+
+    /// <summary>The elements after one channel and one width choice per group; a masked choice throws.</summary>
+    public T[] Apply(EpnasActionOptions options, IReadOnlyList<T> elements, IReadOnlyList<int[]> groups, IReadOnlyList<int> channelChoices,
+        IReadOnlyList<int> widthChoices)
+    {
+        if (channelChoices.Count != groups.Count || widthChoices.Count != groups.Count)
+            throw new ArgumentException($"EPNAS scale: expected {groups.Count} choices of each kind, found {channelChoices.Count} and {widthChoices.Count}");
+        T[] result = elements.ToArray();
+        for (int gi = 0; gi < groups.Count; gi++)
+        {
+            if (!Mask(options, elements, groups[gi], true)[channelChoices[gi]] || !Mask(options, elements, groups[gi], false)[widthChoices[gi]])
+                throw new InvalidOperationException($"EPNAS scale: group {gi}'s choice is masked");
+            int cs = options.ChannelScaleSteps[channelChoices[gi]], ws = options.WidthScaleSteps[widthChoices[gi]];
+            foreach (int i in groups[gi])
+                if (IsScaled(result[i]))
+                    result[i] = With(result[i], EpnasDecisions.Step(ChannelTable, Channels(result[i]), cs), EpnasDecisions.Step(EpnasTables.FilterWidths, FilterWidth(result[i]), ws));
+        }
+        return result;
     }
 }

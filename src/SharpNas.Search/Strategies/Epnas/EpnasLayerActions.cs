@@ -57,37 +57,15 @@ public sealed class EpnasLayerActions : IEpnasActionSpace<EpnasLayerGenotype>
     /// <inheritdoc/>
     public IReadOnlyList<int[]> Groups(EpnasLayerGenotype g) => Partition(g.Layers.Count, Options.ScaleGroups);
 
-    /// <inheritdoc/>
-    public bool[] ScaleMask(EpnasLayerGenotype g, int[] group, bool channels)
-    {
-        IEnumerable<EpnasLayer> convs = group.Select(i => g.Layers[i]).Where(l => l.IsConv);
-        return channels
-            ? StepMask(Options.ChannelScaleSteps, convs.Select(l => (int?)l.Channels), EpnasTables.LayerChannels)
-            : StepMask(Options.WidthScaleSteps, convs.Select(l => (int?)l.FilterWidth), EpnasTables.FilterWidths);
-    }
+    private static readonly EpnasScaling<EpnasLayer> Scaling = new(e => e.IsConv, e => e.Channels, e => e.FilterWidth,
+        (e, channels, width) => e with { Channels = channels, FilterWidth = width }, EpnasTables.LayerChannels);
 
     /// <inheritdoc/>
-    public EpnasLayerGenotype Scale(EpnasLayerGenotype g, IReadOnlyList<int> channelChoices, IReadOnlyList<int> widthChoices)
-    {
-        IReadOnlyList<int[]> groups = Groups(g);
-        if (channelChoices.Count != groups.Count || widthChoices.Count != groups.Count)
-            throw new ArgumentException($"EPNAS scale: expected {groups.Count} choices of each kind, found {channelChoices.Count} and {widthChoices.Count}");
-        var layers = g.Layers.ToArray();
-        for (int gi = 0; gi < groups.Count; gi++)
-        {
-            if (!ScaleMask(g, groups[gi], true)[channelChoices[gi]] || !ScaleMask(g, groups[gi], false)[widthChoices[gi]])
-                throw new InvalidOperationException($"EPNAS scale: group {gi}'s choice is masked");
-            int cs = Options.ChannelScaleSteps[channelChoices[gi]], ws = Options.WidthScaleSteps[widthChoices[gi]];
-            foreach (int i in groups[gi])
-                if (layers[i].IsConv)
-                    layers[i] = layers[i] with
-                    {
-                        Channels = Step(EpnasTables.LayerChannels, layers[i].Channels, cs),
-                        FilterWidth = Step(EpnasTables.FilterWidths, layers[i].FilterWidth, ws),
-                    };
-        }
-        return g with { Layers = layers };
-    }
+    public bool[] ScaleMask(EpnasLayerGenotype g, int[] group, bool channels) => Scaling.Mask(Options, g.Layers, group, channels);
+
+    /// <inheritdoc/>
+    public EpnasLayerGenotype Scale(EpnasLayerGenotype g, IReadOnlyList<int> channelChoices, IReadOnlyList<int> widthChoices) =>
+        g with { Layers = Scaling.Apply(Options, g.Layers, Groups(g), channelChoices, widthChoices) };
 
     private static bool IsPool(int type) => type is (int)EpnasLayerType.MaxPool or (int)EpnasLayerType.AvgPool;
     private static bool IsConv(int type) => type is (int)EpnasLayerType.Conv2d or (int)EpnasLayerType.SepConv2d;

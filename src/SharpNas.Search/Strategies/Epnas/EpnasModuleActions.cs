@@ -49,37 +49,15 @@ public sealed class EpnasModuleActions : IEpnasActionSpace<EpnasModuleGenotype>
     /// <inheritdoc/>
     public IReadOnlyList<int[]> Groups(EpnasModuleGenotype g) => Partition(g.Branches.Count, Options.ScaleGroups);
 
-    /// <inheritdoc/>
-    public bool[] ScaleMask(EpnasModuleGenotype g, int[] group, bool channels)
-    {
-        IEnumerable<EpnasBranch> convs = group.Select(i => g.Branches[i]).Where(b => b.HasConv);
-        return channels
-            ? StepMask(Options.ChannelScaleSteps, convs.Select(b => (int?)b.Channels), EpnasTables.BranchChannels)
-            : StepMask(Options.WidthScaleSteps, convs.Select(b => (int?)b.FilterWidth), EpnasTables.FilterWidths);
-    }
+    private static readonly EpnasScaling<EpnasBranch> Scaling = new(e => e.HasConv, e => e.Channels, e => e.FilterWidth,
+        (e, channels, width) => e with { Channels = channels, FilterWidth = width }, EpnasTables.BranchChannels);
 
     /// <inheritdoc/>
-    public EpnasModuleGenotype Scale(EpnasModuleGenotype g, IReadOnlyList<int> channelChoices, IReadOnlyList<int> widthChoices)
-    {
-        IReadOnlyList<int[]> groups = Groups(g);
-        if (channelChoices.Count != groups.Count || widthChoices.Count != groups.Count)
-            throw new ArgumentException($"EPNAS scale: expected {groups.Count} choices of each kind, found {channelChoices.Count} and {widthChoices.Count}");
-        var branches = g.Branches.ToArray();
-        for (int gi = 0; gi < groups.Count; gi++)
-        {
-            if (!ScaleMask(g, groups[gi], true)[channelChoices[gi]] || !ScaleMask(g, groups[gi], false)[widthChoices[gi]])
-                throw new InvalidOperationException($"EPNAS scale: group {gi}'s choice is masked");
-            int cs = Options.ChannelScaleSteps[channelChoices[gi]], ws = Options.WidthScaleSteps[widthChoices[gi]];
-            foreach (int i in groups[gi])
-                if (branches[i].HasConv)
-                    branches[i] = branches[i] with
-                    {
-                        Channels = Step(EpnasTables.BranchChannels, branches[i].Channels, cs),
-                        FilterWidth = Step(EpnasTables.FilterWidths, branches[i].FilterWidth, ws),
-                    };
-        }
-        return g with { Branches = branches };
-    }
+    public bool[] ScaleMask(EpnasModuleGenotype g, int[] group, bool channels) => Scaling.Mask(Options, g.Branches, group, channels);
+
+    /// <inheritdoc/>
+    public EpnasModuleGenotype Scale(EpnasModuleGenotype g, IReadOnlyList<int> channelChoices, IReadOnlyList<int> widthChoices) =>
+        g with { Branches = Scaling.Apply(Options, g.Branches, Groups(g), channelChoices, widthChoices) };
 
     private static int[] Program(int type)
     {

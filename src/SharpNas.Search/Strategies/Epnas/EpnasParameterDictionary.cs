@@ -13,7 +13,8 @@ namespace SharpNas.Search.Strategies.Epnas;
 /// are kept; a store in a later step replaces what earlier steps stored (<see cref="BeginStep"/>).</item>
 /// <item>Several shapes per key are kept (a scaled layer's old and new shapes); loading takes the exact shape when
 /// stored, otherwise the stored shape closest to the target (smallest Σ|dimension difference|), sliced from the origin
-/// or padded with zeros in every dimension (<b>Choice</b>: the paper says "spliced or padded" without details).</item>
+/// or padded in every dimension (<b>Choice</b>: the paper says "spliced or padded" without details). The padding is
+/// zeros (<see cref="PadWithZeros"/>, the default) or the target's own values, i.e. its fresh initialisation.</item>
 /// </list>
 /// Which module path is which key comes from <see cref="LayerKeys"/> / <see cref="ModuleKeys"/>.
 /// </summary>
@@ -22,6 +23,11 @@ public sealed class EpnasParameterDictionary
     private sealed record Entry(Tensor Value, double Accuracy, int Step);
 
     private readonly Dictionary<(string Key, string Tensor), List<Entry>> _entries = [];
+
+    /// <summary>True: the part of a loaded tensor not covered by the stored one is set to zero; false: it keeps the
+    /// target's values (its initialisation). Zero-padded output channels of a conv layer whose BN scale is zero-padded
+    /// too get no gradient and stay zero, so a search that trains the loaded networks should use false.</summary>
+    public bool PadWithZeros { get; init; } = true;
 
     /// <summary>The current step (starts at 0).</summary>
     public int Step { get; private set; }
@@ -55,10 +61,15 @@ public sealed class EpnasParameterDictionary
 
     /// <summary>Stores the tensors of <paramref name="network"/> under <paramref name="keys"/>, trained to
     /// <paramref name="accuracy"/>; returns the number of tensors written.</summary>
-    public int Store(Module network, IEnumerable<(string Prefix, string Key)> keys, double accuracy)
+    public int Store(Module network, IEnumerable<(string Prefix, string Key)> keys, double accuracy) =>
+        Store(network.StateDict(), keys, accuracy);
+
+    /// <summary>Stores the tensors of a state dict (name ↦ tensor, e.g. read back from <c>model.safetensors</c>) under
+    /// <paramref name="keys"/>, trained to <paramref name="accuracy"/>; returns the number of tensors written.</summary>
+    public int Store(IEnumerable<(string Name, Tensor Tensor)> stateDict, IEnumerable<(string Prefix, string Key)> keys, double accuracy)
     {
         int written = 0;
-        foreach ((string key, string name, Tensor t) in Match(network, keys))
+        foreach ((string key, string name, _, Tensor t) in Match(stateDict, keys))
         {
             if (!_entries.TryGetValue((key, name), out List<Entry>? list)) _entries[(key, name)] = list = [];
             int i = list.FindIndex(e => e.Value.HasShape(t.Shape));
@@ -73,29 +84,33 @@ public sealed class EpnasParameterDictionary
 
     /// <summary>Loads every stored key into <paramref name="network"/> (exact shape, else the closest shape sliced or
     /// zero-padded); returns the number of tensors loaded.</summary>
-    public int Load(Module network, IEnumerable<(string Prefix, string Key)> keys)
+    public int Load(Module network, IEnumerable<(string Prefix, string Key)> keys) => LoadInto(network, keys).Count;
+
+    /// <summary>Loads every stored key into <paramref name="network"/> as <see cref="Load"/> does and returns the loaded
+    /// tensors by their full state-dict names (the network's own tensors, now holding the shared values).</summary>
+    public IReadOnlyDictionary<string, Tensor> LoadInto(Module network, IEnumerable<(string Prefix, string Key)> keys)
     {
-        int loaded = 0;
-        foreach ((string key, string name, Tensor t) in Match(network, keys))
+        var loaded = new Dictionary<string, Tensor>();
+        foreach ((string key, string name, string fullName, Tensor t) in Match(network.StateDict(), keys))
         {
-            if (!_entries.TryGetValue((key, name), out List<Entry>? list) || list.Count == 0) continue;
-            Entry best = list.Where(e => e.Value.Rank == t.Rank).MinBy(e => Distance(e.Value.Shape, t.Shape))
-                ?? list[0];
-            if (best.Value.Rank != t.Rank) continue;
-            Fit(best.Value, t);
-            loaded++;
+            if (!_entries.TryGetValue((key, name), out List<Entry>? list)) continue;
+            Entry? best = list.Where(e => e.Value.Rank == t.Rank).MinBy(e => Distance(e.Value.Shape, t.Shape));
+            if (best is null) continue;
+            Fit(best.Value, t, PadWithZeros);
+            loaded[fullName] = t;
         }
         return loaded;
     }
 
-    private static IEnumerable<(string Key, string Name, Tensor Tensor)> Match(Module network, IEnumerable<(string Prefix, string Key)> keys)
+    private static IEnumerable<(string Key, string Name, string FullName, Tensor Tensor)> Match(IEnumerable<(string Name, Tensor Tensor)> stateDict,
+        IEnumerable<(string Prefix, string Key)> keys)
     {
         var prefixes = keys.ToList();
-        foreach ((string name, Tensor t) in network.StateDict())
+        foreach ((string name, Tensor t) in stateDict)
             foreach ((string prefix, string key) in prefixes)
                 if (name.StartsWith(prefix + ".", StringComparison.Ordinal))
                 {
-                    yield return (key, name[(prefix.Length + 1)..], t);
+                    yield return (key, name[(prefix.Length + 1)..], name, t);
                     break;
                 }
     }
@@ -108,12 +123,13 @@ public sealed class EpnasParameterDictionary
     }
 
     /// <summary>Writes <paramref name="source"/> into <paramref name="target"/> of the same rank: the overlapping block
-    /// from the origin is copied, the rest of the target is set to zero.</summary>
-    public static void Fit(Tensor source, Tensor target)
+    /// from the origin is copied, the rest of the target is set to zero (or, with <paramref name="zeroRest"/> false,
+    /// keeps its values).</summary>
+    public static void Fit(Tensor source, Tensor target, bool zeroRest = true)
     {
         if (source.Rank != target.Rank) throw new ArgumentException($"EPNAS sharing: cannot fit {source.ShapeString} into {target.ShapeString}");
         Span<float> dst = target.Span;
-        dst.Clear();
+        if (zeroRest) dst.Clear();
         ReadOnlySpan<float> src = source.Span;
         int rank = target.Rank;
         if (rank == 0) { dst[0] = src[0]; return; }

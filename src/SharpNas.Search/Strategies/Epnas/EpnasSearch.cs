@@ -93,8 +93,16 @@ public sealed record EpnasSearchResult<TG>(IReadOnlyList<EpnasChild<TG>> Childre
 /// </summary>
 public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasActionSpace<TG> space, TrialRunner runner) where TG : class, IEpnasGenotype
 {
+    /// <summary>Called before each child is evaluated (or recalled): episode, step, branch (0-based) and the child.</summary>
+    public event Action<int, int, int, TG>? ChildStarting;
+
     /// <summary>Called after each child is evaluated (or recalled).</summary>
     public event Action<EpnasChild<TG>>? ChildFinished;
+
+    /// <summary>Parameter sharing (paper §3.4), or null to train every child from its own initialisation. The search
+    /// remembers each child's trained weights and ends the sharing step after every step; the evaluator asks
+    /// <see cref="EpnasParameterSharing{TG}.InitialWeights"/> for a child's starting weights.</summary>
+    public EpnasParameterSharing<TG>? Sharing { get; init; }
 
     /// <summary>Human-readable events (episode summaries).</summary>
     public event Action<string>? Log;
@@ -114,6 +122,7 @@ public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasAction
             var samples = new List<(EpnasTrajectory<TG>, double)>();
             var episode = new List<EpnasChild<TG>>();
             for (int t = 0; t < options.Steps; t++)
+            {
                 for (int b = 0; b < options.Branches; b++)
                 {
                     cancel.ThrowIfCancellationRequested();
@@ -128,15 +137,19 @@ public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasAction
                     }
                     else (child, action) = EpnasRandomActions.Sample(space, current[b], rng);
                     string key = string.Create(CultureInfo.InvariantCulture, $"ep{e}/step{t}/branch{b}");
+                    ChildStarting?.Invoke(e, t, b, child);
                     TrialMetrics m = runner.Run(key, "child", child, options.ChildEpochs, cancel: cancel);
                     EpnasResources r = child.Resources(options.Input);
                     double accuracy = m.ValidationAccuracy ?? 0;
+                    Sharing?.Remember(key, child, accuracy);
                     var c = new EpnasChild<TG>(e, b, t, key, child, action, m, r, options.Constraints.Reward(accuracy, r), options.Constraints.Evaluate(r));
                     episode.Add(c);
                     if (trajectory is not null) samples.Add((trajectory, c.Reward));
                     ChildFinished?.Invoke(c);
                     current[b] = child;
                 }
+                Sharing?.EndStep();
+            }
             children.AddRange(episode);
             if (samples.Count > 0) trainer.Update(samples);
             if (options.Strategy == EpnasStrategy.Epnas || options.RandomKeepsTopK)
