@@ -27,17 +27,7 @@ public sealed class DistributedSearchTests : IDisposable
     }
 
     /// <summary>A tiny npy dataset (8×8 images, 3 classes) whose path every process reads.</summary>
-    private string TinyNpyData()
-    {
-        ImageDataset train = TinyData.Make(96), test = TinyData.Make(24, seed: 9);
-        foreach ((string prefix, ImageDataset set) in new[] { ("train", train), ("test", test) })
-        {
-            _folder.Write($"{prefix}_images.npy", SyntheticFiles.Npy(
-                $"{{'descr': '|u1', 'fortran_order': False, 'shape': ({set.Count}, {set.Height}, {set.Width}), }}", set.Pixels));
-            _folder.Write($"{prefix}_labels.npy", SyntheticFiles.NpyLabelsInt64(set.Labels));
-        }
-        return "npy:" + _folder.Path;
-    }
+    private string TinyNpyData() => SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 96, test: 24);
 
     private static void WaitFor(Func<bool> condition, string what)
     {

@@ -18,17 +18,7 @@ public sealed class EpnasCommandTests : IDisposable
         _folder.Dispose();
     }
 
-    private string TinyNpyData()
-    {
-        ImageDataset train = TinyData.Make(60), test = TinyData.Make(20, seed: 9);
-        foreach ((string prefix, ImageDataset set) in new[] { ("train", train), ("test", test) })
-        {
-            _folder.Write($"{prefix}_images.npy", SyntheticFiles.Npy(
-                $"{{'descr': '|u1', 'fortran_order': False, 'shape': ({set.Count}, {set.Height}, {set.Width}), }}", set.Pixels));
-            _folder.Write($"{prefix}_labels.npy", SyntheticFiles.NpyLabelsInt64(set.Labels));
-        }
-        return "npy:" + _folder.Path;
-    }
+    private string TinyNpyData() => SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
 
     private static int Run(params string[] args) => SharpNas.Cli.Program.Main(args);
 
