@@ -91,6 +91,20 @@ public static class EpnasDecisions
     /// <summary>Choice of <see cref="ActionKind"/>: remove.</summary>
     public const int Remove = 2;
 
+    /// <summary>Checks that <paramref name="d"/> is a complete insert/remove/keep sequence of unmasked choices for
+    /// <paramref name="genotype"/>, replaying <see cref="IEpnasActionSpace{TG}.NextInsert"/> decision by decision.</summary>
+    public static void CheckInsert<TG>(IEpnasActionSpace<TG> space, TG genotype, IReadOnlyList<int> d) where TG : class, IArchitecture
+    {
+        for (int i = 0; i <= d.Count; i++)
+        {
+            EpnasDecisionRequest? r = space.NextInsert(genotype, d.Take(i).ToArray());
+            if (i == d.Count) { if (r is not null) throw new ArgumentException($"EPNAS insert: the decisions [{string.Join(", ", d)}] are incomplete"); break; }
+            if (r is null) throw new ArgumentException($"EPNAS insert: the decisions [{string.Join(", ", d)}] are too many");
+            if (d[i] < 0 || d[i] >= r.Mask.Length || !r.Mask[d[i]])
+                throw new InvalidOperationException($"EPNAS insert: choice {d[i]} of decision {space.Kinds[r.Kind].Name} is masked");
+        }
+    }
+
     /// <summary>G = min(groups, n) contiguous groups of n elements, as equal as possible.</summary>
     public static IReadOnlyList<int[]> Partition(int n, int groups)
     {

@@ -102,14 +102,7 @@ public sealed class EpnasModuleActions : IEpnasActionSpace<EpnasModuleGenotype>
     /// <inheritdoc/>
     public EpnasModuleGenotype Insert(EpnasModuleGenotype g, IReadOnlyList<int> d)
     {
-        for (int i = 0; i <= d.Count; i++)
-        {
-            EpnasDecisionRequest? r = NextInsert(g, d.Take(i).ToArray());
-            if (i == d.Count) { if (r is not null) throw new ArgumentException($"EPNAS insert: the decisions [{string.Join(", ", d)}] are incomplete"); break; }
-            if (r is null) throw new ArgumentException($"EPNAS insert: the decisions [{string.Join(", ", d)}] are too many");
-            if (d[i] < 0 || d[i] >= r.Mask.Length || !r.Mask[d[i]])
-                throw new InvalidOperationException($"EPNAS insert: choice {d[i]} of decision {Kinds[r.Kind].Name} is masked");
-        }
+        EpnasDecisions.CheckInsert(this, g, d);
         if (d[0] == Keep) return g;
         if (d[0] == Remove) return RemoveAt(g, d[1]);
         int[] program = Program(d[1]);
