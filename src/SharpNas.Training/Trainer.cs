@@ -93,9 +93,10 @@ public sealed class Trainer
         // A run resumed between epochs asks the early-stopping hook again: the decision may have been lost with the process.
         bool stopped = skipBatches == 0 && startEpoch > 0 && startEpoch < _options.Epochs && _options.StopAfterEpoch?.Invoke(history) == true;
 
+        LrSchedule schedule = _options.EffectiveSchedule;
         for (int epoch = startEpoch; epoch < _options.Epochs && !stopped; epoch++)
         {
-            double lr = _options.EffectiveSchedule.At(epoch, _options.LearningRate);
+            double lr = schedule.At(epoch, _options.LearningRate);
             optimizer.LearningRate = lr;
             _model.Train();
             var epochClock = Stopwatch.StartNew();
@@ -104,7 +105,7 @@ public sealed class Trainer
             {
                 if (batch.Number < skipBatches) continue;
                 int n = batch.Count;
-                optimizer.LearningRate = _options.EffectiveSchedule.At(epoch + (double)batch.Number / batches, _options.LearningRate);
+                optimizer.LearningRate = schedule.At(epoch + (double)batch.Number / batches, _options.LearningRate);
                 using (TensorScope step = _pool.BeginStep())
                 {
                     Tensor x = Tensor.FromArray(batch.Images, n, input.Channels, input.Height, input.Width);

@@ -25,8 +25,14 @@ public sealed record TrainerOptions
     public int BatchSize { get; init; } = 128;
     /// <summary>Base learning rate.</summary>
     public double LearningRate { get; init; } = 0.1;
-    /// <summary>Learning-rate schedule over epochs; null = cosine over <see cref="Epochs"/>.</summary>
+    /// <summary>Learning-rate schedule over epochs; null = <see cref="ScheduleName"/> over <see cref="Epochs"/>.</summary>
     public LrSchedule? Schedule { get; init; }
+    /// <summary>The schedule by name (<see cref="LrSchedule.Parse"/>: <c>cosine</c>, <c>warmup5-cosine</c>, …), used when
+    /// <see cref="Schedule"/> is null and resolved over <see cref="Epochs"/>: <c>options with { Epochs = n }</c> keeps its
+    /// shape over n epochs, as a search needs for trainings of different lengths; null = cosine. Not serialised: the
+    /// schedule it yields is part of what identifies a run (<see cref="EffectiveSchedule"/>).</summary>
+    [JsonIgnore]
+    public string? ScheduleName { get; init; }
     /// <summary>Optimiser.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
     /// <summary>SGD momentum.</summary>
@@ -54,7 +60,8 @@ public sealed record TrainerOptions
     public Func<IReadOnlyList<EpochMetrics>, bool>? StopAfterEpoch { get; init; }
 
     /// <summary>The effective schedule.</summary>
-    public LrSchedule EffectiveSchedule => Schedule ?? new LrSchedule.Cosine(Math.Max(1, Epochs), 0);
+    public LrSchedule EffectiveSchedule => Schedule
+        ?? (ScheduleName is null ? new LrSchedule.Cosine(Math.Max(1, Epochs), 0) : LrSchedule.Parse(ScheduleName, Epochs));
 
     /// <summary>Checks the values; errors name the option.</summary>
     public void Validate()
@@ -65,5 +72,6 @@ public sealed record TrainerOptions
         if (WeightDecay < 0) throw new ArgumentException($"weight decay must be non-negative, got {WeightDecay}");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException($"label smoothing must be in [0, 1), got {LabelSmoothing}");
         if (EvalBatchSize < 1) throw new ArgumentException($"evaluation batch size must be at least 1, got {EvalBatchSize}");
+        _ = EffectiveSchedule;   // a bad schedule name is an error here, not at the first step
     }
 }

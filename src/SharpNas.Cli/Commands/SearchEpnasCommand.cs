@@ -37,7 +37,7 @@ internal static class SearchEpnasCommand
         var topK = new Option<int>("--top-k") { Description = "children of an episode that seed the next (and rows of the results table)", DefaultValueFactory = _ => 4 };
         var childEpochs = new Option<int>("--child-epochs") { Description = "training epochs of every child (the full schedule)", DefaultValueFactory = _ => 1 };
         var seedInsertions = new Option<int>("--seed-insertions") { Description = "random valid insertions that grow each branch's seed network from the minimal one", DefaultValueFactory = _ => 1 };
-        var predict = new Option<bool>("--predict") { Description = "performance prediction: children trained with a larger batch and learning rate, cosine to zero, stopped early" };
+        var predict = new Option<bool>("--predict") { Description = "performance prediction: children trained with a larger batch and learning rate, stopped early, --schedule (default cosine to zero) over the shortened run" };
         var predictEpochs = new Option<int?>("--predict-epochs") { Description = "epochs with --predict (default: half of --child-epochs, at least 1)" };
         var predictBatch = new Option<int?>("--predict-batch") { Description = $"batch size with --predict (default: {EpnasPrediction.DefaultBatchFactor} × --batch)" };
         var predictLr = new Option<double?>("--predict-lr") { Description = "learning rate with --predict (default: --lr × predict batch / batch)" };
@@ -234,7 +234,7 @@ internal static class SearchEpnasCommand
     }
 
     private static string Schedule(TrainerOptions o) => string.Create(CultureInfo.InvariantCulture,
-        $"{o.Epochs} epoch(s) at batch {o.BatchSize}, lr {o.LearningRate:G3} cosine");
+        $"{o.Epochs} epoch(s) at batch {o.BatchSize}, lr {o.LearningRate:G3} {o.ScheduleName ?? "cosine"}");
 
     private static string Describe(EpnasConstraints c)
     {

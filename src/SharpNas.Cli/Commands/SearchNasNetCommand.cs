@@ -61,13 +61,14 @@ internal static class SearchNasNetCommand
             {
                 Data = p.GetValue(common.Data)!, ValSize = p.GetValue(common.ValSize)!, TrainSubset = p.GetValue(common.TrainSubset) ?? 0, Batch = p.GetValue(common.Batch),
                 Lr = p.GetValue(common.Lr), Seed = runSeed, Blocks = p.GetValue(blocks), Cells = p.GetValue(cells), Filters = p.GetValue(filters), Epochs = p.GetValue(epochs),
+                Schedule = common.ScheduleName(p),
             };
             ThreadSettings.Apply(p.GetValue(common.Threads));
             (DataSpec spec, TrainingData trainingData) = settings.LoadData();   // as every worker loads it
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"nasnet-{strategyName}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             Directory.CreateDirectory(dir);
             int n = p.GetValue(cells), f = p.GetValue(filters);
-            TrainerOptions options = common.Trainer(p, p.GetValue(epochs));
+            TrainerOptions options = settings.Trainer();   // as every worker trains
 
             var display = new SearchDisplay();
             using ITrialStore store = storeOptions.Open(p, dir, NasNetChildSettings.Kind, settings.ToJson());

@@ -34,7 +34,8 @@ internal static class SearchStageWiseCommand
         {
             module, criterion, iterations, growth, initDepth, width, epochs, finalEpochs, transfer, finetune, baselines, stop, outDir,
         };
-        var common = new SearchDataOptions(defaultSubset: null, batch: 128, lr: 0.1, seed: 0);
+        // The authors' step decay (×0.1 at 50 % and 75 % of every training; NOTES.md §1), not the other searches' cosine.
+        var common = new SearchDataOptions(defaultSubset: null, batch: 128, lr: 0.1, seed: 0, schedule: "multistep");
         common.AddTo(cmd);
         var storeOptions = new StoreOptions();
         storeOptions.AddTo(cmd);
@@ -43,6 +44,7 @@ internal static class SearchStageWiseCommand
             StageModule moduleKind = ParseModule(p.GetValue(module)!);
             ulong runSeed = p.GetValue(common.Seed);
             IStageScorer scorer = StageScorers.Create(p.GetValue(criterion)!, runSeed);
+            string schedule = common.ScheduleName(p);
             // The builtin set's default search trains on a 5,000-image subset so that it stays short.
             bool builtin = DataSpec.Parse(p.GetValue(common.Data)!).Kind == DatasetKind.Builtin;
             (DataSpec spec, TrainingData trainingData) = common.Load(p, builtin ? 5000 : null);
@@ -73,7 +75,7 @@ internal static class SearchStageWiseCommand
             var run = new StageWiseRun(options, runner, dir) { Baselines = p.GetValue(baselines), FinalEpochs = p.GetValue(finalEpochs) };
             run.Log += display.Line;
 
-            display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {trainingData.Test!.Count:N0} test), {StageGenotype.ModuleName(moduleKind)} modules, criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.GrowthStep}, {epochCount} epochs per network → {dir}");
+            display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {trainingData.Test!.Count:N0} test), {StageGenotype.ModuleName(moduleKind)} modules, criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.GrowthStep}, {epochCount} epochs per network ({schedule} schedule) → {dir}");
             var started = DateTime.UtcNow;
             StageWiseReport report = display.Run(() => run.Run(trainingData.Test!.Labels, trainingData.Test.ClassCount, cancel));
             report.Write(dir, $"Stage-wise NAS on {spec} ({StageGenotype.ModuleName(moduleKind)} modules, {p.GetValue(criterion)})");

@@ -39,6 +39,12 @@ public sealed record NasNetChildSettings
     public int Filters { get; init; } = 8;
     /// <summary>Training epochs per child.</summary>
     public int Epochs { get; init; } = 1;
+    /// <summary>Learning-rate schedule of the children, by name (<c>--schedule</c>); stored only when not the default
+    /// <c>cosine</c>, so settings written before the field existed read, and resume, as cosine.</summary>
+    public string Schedule { get; init; } = DefaultSchedule;
+
+    /// <summary>The children's schedule when the settings name none.</summary>
+    public const string DefaultSchedule = "cosine";
 
     /// <summary>The search space.</summary>
     public NasNetDecisionSpace Space() => new(Blocks);
@@ -57,7 +63,7 @@ public sealed record NasNetChildSettings
     }
 
     /// <summary>The children's training options.</summary>
-    public TrainerOptions Trainer() => new() { Epochs = Epochs, BatchSize = Batch, LearningRate = Lr, Seed = Seed, EvaluateTestEveryEpoch = false };
+    public TrainerOptions Trainer() => new() { Epochs = Epochs, BatchSize = Batch, LearningRate = Lr, ScheduleName = Schedule, Seed = Seed, EvaluateTestEveryEpoch = false };
 
     /// <summary>The evaluator of the search's samples, training each child in <c>RUNDIR/trials/&lt;sample key&gt;</c>.</summary>
     public TrainedChildEvaluator CreateEvaluator(string runDir, out TrainingEvaluator trainer)
@@ -72,22 +78,33 @@ public sealed record NasNetChildSettings
     public static string ArtifactDir(string searchId, IDiscreteSpace space, int[] sample) => Path.Combine(searchId, "trials", space.Key(sample));
 
     /// <summary>The JSON form stored in the search row.</summary>
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson() => WithSchedule(new()
     {
         ["data"] = Data, ["val_size"] = ValSize, ["train_subset"] = TrainSubset, ["batch"] = Batch, ["lr"] = Lr,
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["blocks"] = Blocks, ["cells"] = Cells, ["filters"] = Filters, ["epochs"] = Epochs,
-    };
+    });
 
-    /// <summary>Reads the stored form; a missing or mistyped field is an error naming it.</summary>
+    private JsonObject WithSchedule(JsonObject o)
+    {
+        if (Schedule != DefaultSchedule) o["schedule"] = Schedule;
+        return o;
+    }
+
+    /// <summary>Reads the stored form; a missing or mistyped field is an error naming it (but for <c>schedule</c>, which
+    /// defaults to cosine).</summary>
     public static NasNetChildSettings FromJson(JsonObject o, string where)
     {
         T Get<T>(string name) => o[name] is JsonNode n ? Read<T>(n, name, where) : throw new InvalidDataException($"{where}: settings lack \"{name}\"");
-        return new NasNetChildSettings
+        var settings = new NasNetChildSettings
         {
             Data = Get<string>("data"), ValSize = Get<string>("val_size"), TrainSubset = Get<int>("train_subset"), Batch = Get<int>("batch"),
             Lr = Get<double>("lr"), Seed = ulong.Parse(Get<string>("seed"), CultureInfo.InvariantCulture), Blocks = Get<int>("blocks"),
             Cells = Get<int>("cells"), Filters = Get<int>("filters"), Epochs = Get<int>("epochs"),
+            Schedule = o["schedule"] is JsonNode s ? Read<string>(s, "schedule", where) : DefaultSchedule,
         };
+        try { _ = settings.Trainer().EffectiveSchedule; }
+        catch (FormatException e) { throw new InvalidDataException($"{where}: settings field \"schedule\": {e.Message}"); }
+        return settings;
     }
 
     private static T Read<T>(JsonNode n, string name, string where)

@@ -1,5 +1,4 @@
 using SharpNas.Engine;
-using SharpNas.Engine.Optim;
 using SharpNas.Search.Spaces.Epnas;
 using SharpNas.Training;
 
@@ -14,7 +13,7 @@ namespace SharpNas.Search.Strategies.Epnas;
 /// batch of 1024 would leave two steps per epoch. The defaults keep the paper's direction at a ratio the data allows:
 /// batch × <see cref="DefaultBatchFactor"/>, learning rate × the same factor (the linear scaling the paper cites), and
 /// half the epochs (at least one). The cosine is over the shortened run (it reaches zero at the early stop: the
-/// "aggressive decay"), not the full schedule cut short.</para>
+/// "aggressive decay"), not the full schedule cut short; another <c>--schedule</c> is likewise laid over the shortened run.</para>
 /// </summary>
 public static class EpnasPrediction
 {
@@ -25,7 +24,8 @@ public static class EpnasPrediction
     public static int DefaultEpochs(int fullEpochs) => Math.Max(1, (fullEpochs + 1) / 2);
 
     /// <summary>The prediction schedule derived from <paramref name="full"/>: the given (or default) epochs, batch and
-    /// learning rate, cosine to zero over those epochs.</summary>
+    /// learning rate, with <paramref name="full"/>'s <see cref="TrainerOptions.ScheduleName"/> (default cosine, to zero)
+    /// over those epochs.</summary>
     public static TrainerOptions Schedule(TrainerOptions full, int? epochs = null, int? batch = null, double? learningRate = null)
     {
         int e = epochs ?? DefaultEpochs(full.Epochs);
@@ -34,7 +34,7 @@ public static class EpnasPrediction
         if (e < 1) throw new ArgumentException($"--predict-epochs must be at least 1, got {e}");
         if (b < 1) throw new ArgumentException($"--predict-batch must be at least 1, got {b}");
         if (!(lr > 0)) throw new ArgumentException($"--predict-lr must be positive, got {lr}");
-        return full with { Epochs = e, BatchSize = b, LearningRate = lr, Schedule = new LrSchedule.Cosine(e, 0) };
+        return full with { Epochs = e, BatchSize = b, LearningRate = lr, Schedule = null };
     }
 
     /// <summary>Kendall's τ-b between two paired samples (ties in either are allowed; 0 when either is constant).</summary>
