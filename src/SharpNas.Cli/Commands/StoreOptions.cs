@@ -59,6 +59,8 @@ internal sealed class StoreOptions
                 throw new InvalidDataException($"{store.Location}: search {searchId} was started as {existing.Kind} with other settings "
                     + $"({Without(existing.Settings, "lease").ToJsonString()}); rerun it with those, or use another --out");
             row["lease"] = Lease(p).ToJson();
+            if (store.FindSearch(searchId)?.Settings[Search.Pruning.Pruners.SettingName] is JsonNode prune)
+                row[Search.Pruning.Pruners.SettingName] = prune.DeepClone();   // until the command records its own (workers keep pruning)
             store.SaveSearch(kind, row);
             return store;
         }
@@ -69,6 +71,7 @@ internal sealed class StoreOptions
         }
     }
 
+    // The lease and pruning settings may change when a search is rerun; the others define the search.
     private static bool SameSettings(SearchRecord existing, string kind, JsonObject settings) =>
         existing.Kind == kind && Without(existing.Settings, "lease").ToJsonString() == Without(settings, "lease").ToJsonString();
 
@@ -76,6 +79,7 @@ internal sealed class StoreOptions
     {
         JsonObject copy = o.DeepClone().AsObject();
         copy.Remove(name);
+        copy.Remove(Search.Pruning.Pruners.SettingName);
         return copy;
     }
 

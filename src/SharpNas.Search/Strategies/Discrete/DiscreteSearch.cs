@@ -15,6 +15,10 @@ public interface IDiscreteEvaluator
 {
     /// <summary>Evaluates one sample.</summary>
     DiscreteEvaluation Evaluate(int[] sample, CancellationToken cancel);
+
+    /// <summary>Evaluates the sample of the store's trial <paramref name="trialKey"/>, so that a training evaluation can
+    /// report its intermediate values to that trial (by default the key is not used).</summary>
+    DiscreteEvaluation Evaluate(int[] sample, string? trialKey, CancellationToken cancel) => Evaluate(sample, cancel);
 }
 
 /// <summary>When a search stops: after <see cref="MaxQueries"/> evaluations, or once the summed cost reaches
@@ -123,7 +127,7 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
     /// <c>reward</c> and <c>cost</c>): what the coordinator and every worker run.</summary>
     public static JsonObject EvaluateTrial(IDiscreteEvaluator evaluator, IDiscreteSpace space, Trial trial, CancellationToken cancel)
     {
-        DiscreteEvaluation e = evaluator.Evaluate(ReadSample(trial.Genotype, space, trial.Key), cancel);
+        DiscreteEvaluation e = evaluator.Evaluate(ReadSample(trial.Genotype, space, trial.Key), trial.Key, cancel);
         JsonObject metrics = e.Metrics?.DeepClone().AsObject() ?? [];
         metrics["reward"] = e.Reward;
         metrics["cost"] = e.Cost;
