@@ -58,6 +58,7 @@ internal sealed class StoreOptions
             if (store.FindSearch(searchId) is SearchRecord existing && !SameSettings(existing, kind, row))
                 throw new InvalidDataException($"{store.Location}: search {searchId} was started as {existing.Kind} with other settings "
                     + $"({Without(existing.Settings, "lease").ToJsonString()}); rerun it with those, or use another --out");
+            RunFolderStore.Record(runDir, spec, searchId);   // where sharpnas report finds the trials
             row["lease"] = Lease(p).ToJson();
             if (store.FindSearch(searchId)?.Settings[Search.Pruning.Pruners.SettingName] is JsonNode prune)
                 row[Search.Pruning.Pruners.SettingName] = prune.DeepClone();   // until the command records its own (workers keep pruning)
@@ -90,16 +91,12 @@ internal sealed class StoreOptions
         if (row is not null) store.SaveSearch(row.Kind, row.Settings, SearchRecord.Finished);
     }
 
-    /// <summary>Writes the run folder's <c>report.html</c> (the report reads <c>trials.db</c>): for a search whose trials
-    /// are in a database server, says where they are instead. Returns the file names written, for the closing line.</summary>
+    /// <summary>Writes the run folder's <c>report.html</c> from the search's trials in <paramref name="store"/> (SQLite or
+    /// PostgreSQL). Returns the file names written, for the closing line.</summary>
     public static string WriteReport(string dir, ITrialStore store, ParseResult p)
     {
-        if (store is not SqliteTrialStore)
-        {
-            Console.WriteLine($"report.html not written: the trials are in {store.Location} (sharpnas status --store …), and sharpnas report reads a run folder's trials.db");
-            return "";
-        }
-        Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
+        Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => TrialStores.IsPostgres(t.Value) ? PostgresTrialStore.Redact(t.Value) : t.Value)),
+            store: store);   // no password in the page
         return ", report.html";
     }
 
