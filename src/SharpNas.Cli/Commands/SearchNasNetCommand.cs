@@ -30,7 +30,7 @@ internal static class SearchNasNetCommand
         var filters = new Option<int>("--child-f0", "--filters") { Description = "initial filters of a child (F)", DefaultValueFactory = _ => 8 };
         var epochs = new Option<int>("--child-epochs", "--epochs") { Description = "training epochs per child", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/nasnet-STRATEGY-sSEED); rerunning resumes" };
-        var perUpdate = new Option<int?>("--children-per-update") { Description = "M: children sampled per strategy update, trained in parallel by the store's workers (default: the controller's batch; 1 for evolution and random)" };
+        var perUpdate = new Option<int?>("--children-per-update") { Description = "M: children sampled per controller update, or kept in flight by evolution and random search; trained in parallel by the store's workers (default: the controller's batch; 1 for evolution and random)" };
         var cmd = new Command("nasnet", "NASNet: search a normal and a reduction cell")
         {
             strategy, budget, blocks, cells, filters, epochs, outDir, perUpdate,
@@ -81,6 +81,7 @@ internal static class SearchNasNetCommand
             var search = new DiscreteSearch(strat, children, store)
             {
                 ChildrenPerUpdate = m ?? (strat is ReinforceStrategy r ? r.Options.BatchSize : 1), Lease = storeOptions.Lease(p), TrialConfig = settings.ToJson(),
+                Asynchronous = strat is IAsynchronousStrategy,   // evolution and random search: M children in flight, not batches
                 ArtifactDir = s => NasNetChildSettings.ArtifactDir(store.SearchId, space, s),
             };
             search.Observed += (i, o, fromStore) => display.Line(string.Create(CultureInfo.InvariantCulture,

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using SharpNas.Search.Pruning;
 using SharpNas.Search.Trials;
 using SharpNas.Training;
@@ -31,12 +32,19 @@ internal sealed class SearchPruneOptions
         var s => throw new ArgumentException($"--prune {s}: expected none, median or asha"),
     };
 
-    /// <summary>The pruning of a search over <paramref name="store"/> with <paramref name="pruner"/>, or null without one;
-    /// pruning judges children by their validation accuracy, so it needs validation images.</summary>
-    public static TrialPruning? Attach(IPruner? pruner, ITrialStore store, TrainingData data)
+    /// <summary>The pruning of a search over <paramref name="store"/> with <paramref name="pruner"/> (without one, its
+    /// trials still report their epochs to the store). The pruner is recorded in the search row (setting
+    /// <c>prune</c>), so that the search's workers prune as this process does. Pruning judges children by their
+    /// validation accuracy, so it needs validation images.</summary>
+    public static TrialPruning Attach(IPruner? pruner, ITrialStore store, TrainingData data)
     {
-        if (pruner is null) return null;
-        if (data.Validation is not { Count: > 0 }) throw new ArgumentException($"--prune {pruner.Name} needs validation images: --val-size must be above 0");
+        if (pruner is not null && data.Validation is not { Count: > 0 }) throw new ArgumentException($"--prune {pruner.Name} needs validation images: --val-size must be above 0");
+        if (store.FindSearch(store.SearchId) is SearchRecord row)
+        {
+            JsonObject settings = row.Settings.DeepClone().AsObject();
+            settings[Pruners.SettingName] = Pruners.ToJson(pruner);
+            store.SaveSearch(row.Kind, settings, row.Status);
+        }
         return new TrialPruning(pruner, store);
     }
 

@@ -58,7 +58,10 @@ internal sealed class StoreOptions
             if (store.FindSearch(searchId) is SearchRecord existing && !SameSettings(existing, kind, row))
                 throw new InvalidDataException($"{store.Location}: search {searchId} was started as {existing.Kind} with other settings "
                     + $"({Without(existing.Settings, "lease").ToJsonString()}); rerun it with those, or use another --out");
+            RunFolderStore.Record(runDir, spec, searchId);   // where sharpnas report finds the trials
             row["lease"] = Lease(p).ToJson();
+            if (store.FindSearch(searchId)?.Settings[Search.Pruning.Pruners.SettingName] is JsonNode prune)
+                row[Search.Pruning.Pruners.SettingName] = prune.DeepClone();   // until the command records its own (workers keep pruning)
             store.SaveSearch(kind, row);
             return store;
         }
@@ -69,6 +72,7 @@ internal sealed class StoreOptions
         }
     }
 
+    // The lease and pruning settings may change when a search is rerun; the others define the search.
     private static bool SameSettings(SearchRecord existing, string kind, JsonObject settings) =>
         existing.Kind == kind && Without(existing.Settings, "lease").ToJsonString() == Without(settings, "lease").ToJsonString();
 
@@ -76,6 +80,7 @@ internal sealed class StoreOptions
     {
         JsonObject copy = o.DeepClone().AsObject();
         copy.Remove(name);
+        copy.Remove(Search.Pruning.Pruners.SettingName);
         return copy;
     }
 
@@ -86,16 +91,12 @@ internal sealed class StoreOptions
         if (row is not null) store.SaveSearch(row.Kind, row.Settings, SearchRecord.Finished);
     }
 
-    /// <summary>Writes the run folder's <c>report.html</c> (the report reads <c>trials.db</c>): for a search whose trials
-    /// are in a database server, says where they are instead. Returns the file names written, for the closing line.</summary>
+    /// <summary>Writes the run folder's <c>report.html</c> from the search's trials in <paramref name="store"/> (SQLite or
+    /// PostgreSQL). Returns the file names written, for the closing line.</summary>
     public static string WriteReport(string dir, ITrialStore store, ParseResult p)
     {
-        if (store is not SqliteTrialStore)
-        {
-            Console.WriteLine($"report.html not written: the trials are in {store.Location} (sharpnas status --store …), and sharpnas report reads a run folder's trials.db");
-            return "";
-        }
-        Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => t.Value)));
+        Search.Reports.SearchRunReport.Write(dir, command: "sharpnas " + string.Join(' ', p.Tokens.Select(t => TrialStores.IsPostgres(t.Value) ? PostgresTrialStore.Redact(t.Value) : t.Value)),
+            store: store);   // no password in the page
         return ", report.html";
     }
 

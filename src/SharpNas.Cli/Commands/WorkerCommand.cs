@@ -97,11 +97,13 @@ internal static class WorkerCommand
         public WorkerContext(ITrialStore store, SearchRecord search, string artifactRoot, string owner)
         {
             Store = store;
-            (_evaluator, _space, _) = DiscreteTrialEvaluators.Create(search, artifactRoot);
+            (_evaluator, _space, _) = DiscreteTrialEvaluators.Create(search, artifactRoot, store);   // prunes as the search row says
             Worker = new TrialWorker(store, search.Lease, owner);
             Worker.Leased += t => Console.WriteLine($"{search.Id} {t.Key}: leased (attempt {t.Attempts}) {t.Genotype["key"]}");
             Worker.Ended += t => Console.WriteLine(t.Status == TrialStatus.Completed && t.LeaseOwner == owner
                 ? string.Create(CultureInfo.InvariantCulture, $"{search.Id} {t.Key}: completed, reward {t.Metrics?["reward"]?.GetValue<double>():F4}")
+                : t.Status == TrialStatus.Pruned && t.LeaseOwner == owner
+                ? $"{search.Id} {t.Key}: pruned after epoch {t.Metrics?["epochs_reached"]}: {t.Metrics?["prune_reason"]?.GetValue<string>()}"
                 : $"{search.Id} {t.Key}: {t.Status.ToString().ToLowerInvariant()}{(t.Error is null ? "" : ": " + t.Error)}");
         }
 

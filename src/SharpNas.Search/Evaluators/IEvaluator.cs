@@ -7,7 +7,12 @@ namespace SharpNas.Search.Evaluators;
 
 /// <summary>What an evaluator is asked to do: score one architecture, keeping its files in <see cref="ArtifactDir"/>.</summary>
 public sealed record TrialRequest(string Key, string Role, IArchitecture Architecture, string ArtifactDir, int Epochs, bool ScoreStages = false,
-    string? TransferFrom = null);
+    string? TransferFrom = null)
+{
+    /// <summary>The trial's key in the trial store when it differs from <see cref="Key"/> (a discrete search's sample
+    /// <c>sample/000012</c>, whose request is keyed by its choices): where its intermediate values are reported.</summary>
+    public string? StoreKey { get; init; }
+}
 
 /// <summary>The metrics of an evaluated architecture, as stored in the trial table (snake_case JSON).</summary>
 public sealed record TrialMetrics

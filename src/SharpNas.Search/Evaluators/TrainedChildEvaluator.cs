@@ -19,13 +19,16 @@ public sealed class TrainedChildEvaluator(IDiscreteSpace space, Func<int[], IArc
     public event Action<string, IArchitecture>? Started;
 
     /// <inheritdoc/>
-    public DiscreteEvaluation Evaluate(int[] sample, CancellationToken cancel)
+    public DiscreteEvaluation Evaluate(int[] sample, CancellationToken cancel) => Evaluate(sample, null, cancel);
+
+    /// <inheritdoc/>
+    public DiscreteEvaluation Evaluate(int[] sample, string? trialKey, CancellationToken cancel)
     {
         IArchitecture architecture = build(sample);
         string key = space.Key(sample);
         Started?.Invoke(key, architecture);
         TrialMetrics m;
-        try { m = evaluator.Evaluate(new TrialRequest(key, "sample", architecture, Path.Combine(runDir, "trials", key), epochs), cancel); }
+        try { m = evaluator.Evaluate(new TrialRequest(key, "sample", architecture, Path.Combine(runDir, "trials", key), epochs) { StoreKey = trialKey }, cancel); }
         catch (TrialPrunedException p) { m = p.Metrics; }   // a result with its partial accuracy
         JsonObject metrics = m.ToJson();
         metrics["architecture"] = architecture.ToJson();

@@ -25,9 +25,11 @@ public sealed record AshaOptions
 /// <summary>
 /// Asynchronous successive halving (ASHA, Li et al. 2018) over epochs, in its stop-or-continue form. Rung k sits at
 /// r·η^k epochs (only rungs below the last epoch; at most <see cref="AshaOptions.MaxRungs"/>). When a trial reaches a
-/// rung, its validation accuracy there joins the accuracies every finished trial recorded at that rung (a completed
-/// trial passed every rung; a pruned one the rungs up to where it stopped). Of these n values the best
-/// max(1, ⌊n/η⌋) are promoted: the trial goes on if its accuracy is at least the ⌊n/η⌋-th best, else it stops.
+/// rung, its validation accuracy there joins the accuracies every other trial recorded at that rung: a completed
+/// trial passed every rung, a pruned one the rungs up to where it stopped, and a trial still training the rungs it
+/// has reached so far (as Optuna's successive-halving pruner counts every trial that reported at the rung). Of these
+/// n values the best max(1, ⌊n/η⌋) are promoted: the trial goes on if its accuracy is at least the ⌊n/η⌋-th best,
+/// else it stops.
 /// Decisions are taken at once with what is known (asynchronous: nobody waits for a rung to fill) and never
 /// revisited; the first trials to reach a rung are judged against few others, which ASHA accepts as the price of
 /// never idling. A trial cannot be paused and resumed later here, so "not promoted" means stopped.
@@ -52,15 +54,15 @@ public sealed class AshaPruner(AshaOptions? options = null) : IPruner
     }
 
     /// <inheritdoc/>
-    public PruneDecision Decide(IReadOnlyList<double> curve, int totalEpochs, IReadOnlyList<LearningCurve> finished)
+    public PruneDecision Decide(IReadOnlyList<double> curve, int totalEpochs, IReadOnlyList<LearningCurve> others)
     {
         int e = curve.Count;
         IReadOnlyList<int> rungs = RungEpochs(totalEpochs);
         int rung = IndexOf(rungs, e);
         if (rung < 0) return PruneDecision.Continue($"epoch {e} is not a rung");
         double accuracy = curve[e - 1];
-        var recorded = new List<double>(finished.Count + 1) { accuracy };
-        foreach (LearningCurve c in finished)
+        var recorded = new List<double>(others.Count + 1) { accuracy };
+        foreach (LearningCurve c in others)
             if (c.Epochs >= e) recorded.Add(c.ValidAccuracy[e - 1]);
         recorded.Sort((a, b) => b.CompareTo(a));
         int promoted = Math.Max(1, recorded.Count / _options.ReductionFactor);

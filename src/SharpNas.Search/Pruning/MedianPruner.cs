@@ -22,8 +22,9 @@ public sealed record MedianPrunerOptions
 /// <summary>
 /// The median stopping rule: after epoch e (past the warm-up and before the last epoch), a trial whose validation
 /// accuracy is strictly below the median of the completed trials' accuracies after epoch e is stopped. Only trials
-/// trained to their end count (pruned ones would pull the median down, and the rule compares with runs that finished);
-/// the median of an even count is the mean of the two middle values.
+/// trained to their end count — pruned ones would pull the median down, and the rule compares with runs that
+/// finished; running trials are left out as Optuna's <c>MedianPruner</c> leaves them out (it takes the percentile over
+/// completed trials) — the median of an even count is the mean of the two middle values.
 /// </summary>
 public sealed class MedianPruner(MedianPrunerOptions? options = null) : IPruner
 {
@@ -36,18 +37,18 @@ public sealed class MedianPruner(MedianPrunerOptions? options = null) : IPruner
     public MedianPrunerOptions Options => _options;
 
     /// <inheritdoc/>
-    public PruneDecision Decide(IReadOnlyList<double> curve, int totalEpochs, IReadOnlyList<LearningCurve> finished)
+    public PruneDecision Decide(IReadOnlyList<double> curve, int totalEpochs, IReadOnlyList<LearningCurve> others)
     {
         int e = curve.Count;
         if (e == 0 || e >= totalEpochs) return PruneDecision.Continue("last epoch");
         if (e <= _options.WarmupEpochs) return PruneDecision.Continue($"warm-up ({_options.WarmupEpochs} epochs)");
-        double[] others = finished.Where(c => c.Completed && c.Epochs >= e).Select(c => c.ValidAccuracy[e - 1]).Order().ToArray();
-        if (others.Length < _options.MinCompletedTrials)
-            return PruneDecision.Continue($"{others.Length} completed trials reached epoch {e}, {_options.MinCompletedTrials} needed");
-        double median = Median(others);
+        double[] completed = others.Where(c => c.Completed && c.Epochs >= e).Select(c => c.ValidAccuracy[e - 1]).Order().ToArray();
+        if (completed.Length < _options.MinCompletedTrials)
+            return PruneDecision.Continue($"{completed.Length} completed trials reached epoch {e}, {_options.MinCompletedTrials} needed");
+        double median = Median(completed);
         double accuracy = curve[e - 1];
         string text = string.Create(CultureInfo.InvariantCulture,
-            $"validation accuracy {accuracy:P2} after epoch {e}, median of {others.Length} completed trials {median:P2}");
+            $"validation accuracy {accuracy:P2} after epoch {e}, median of {completed.Length} completed trials {median:P2}");
         return accuracy < median ? PruneDecision.Stop(text) : PruneDecision.Continue(text);
     }
 

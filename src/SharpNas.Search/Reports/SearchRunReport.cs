@@ -11,7 +11,8 @@ using SharpNas.Training.Reports;
 namespace SharpNas.Search.Reports;
 
 /// <summary>
-/// The report of a search run folder: every trial of <c>trials.db</c> in a table; accuracy against FLOPs and against
+/// The report of a search run folder: every trial of its store (<c>trials.db</c>, or the store <c>store.json</c> names,
+/// e.g. PostgreSQL: <see cref="RunFolderStore"/>) in a table; accuracy against FLOPs and against
 /// parameters with the Pareto front and the uniform baselines; the search curve against trials and wall time; and from
 /// <c>results.json</c>: for stage-wise, the depth of each stage per iteration and the stage scores; for NASNet, the best
 /// normal and reduction cells as graphs; for EPNAS, the top models and their constraint usage against the bounds.
@@ -25,16 +26,22 @@ public static class SearchRunReport
         public bool Baseline => Trial.Role == "baseline";
     }
 
-    /// <summary>The page for the search in <paramref name="runDir"/>; <paramref name="command"/> is shown when known.</summary>
-    public static HtmlReport Build(string runDir, string? command = null)
+    /// <summary>The page for the search in <paramref name="runDir"/>; <paramref name="command"/> is shown when known. The
+    /// trials are read from <paramref name="store"/> when given (the search's own, still open), else from the run
+    /// folder's store.</summary>
+    public static HtmlReport Build(string runDir, string? command = null, ITrialStore? store = null)
     {
-        string dbPath = Path.Combine(runDir, "trials.db");
-        if (!File.Exists(dbPath)) throw new FileNotFoundException($"{dbPath}: no trial store; not a search run folder", dbPath);
         List<Row> rows;
-        using (var store = new SqliteTrialStore(dbPath))
-            rows = store.All().Select(t => new Row(t, Describe(t), t.Metrics is { } m ? TrialMetrics.FromJson(m) : null)).ToList();
+        string where;
+        using (ITrialStore? opened = store is null ? RunFolderStore.Open(runDir) : null)
+        {
+            ITrialStore source = store ?? opened ?? throw new FileNotFoundException(
+                $"{Path.Combine(runDir, RunFolderStore.DefaultFile)}: no trial store; not a search run folder", Path.Combine(runDir, RunFolderStore.DefaultFile));
+            where = source.Location;
+            rows = source.All().Select(t => new Row(t, Describe(t), t.Metrics is { } m ? TrialMetrics.FromJson(m) : null)).ToList();
+        }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (rows.Count == 0) throw new InvalidDataException($"{dbPath}: the search holds no trials yet; nothing to report");
+        if (rows.Count == 0) throw new InvalidDataException($"{where}: the search holds no trials yet; nothing to report");
         JsonObject? results = ReadResults(runDir);
         RunMetrics? sample = rows.Select(r => TrialRunMetrics(runDir, r.Trial)).FirstOrDefault(m => m is not null);
 
@@ -82,17 +89,18 @@ public static class SearchRunReport
     }
 
     /// <summary>Writes the report of <paramref name="runDir"/> (a search or train run folder) to <paramref name="outFile"/>
-    /// (default <c>RUN/report.html</c>); returns the path written.</summary>
-    public static string Write(string runDir, string? outFile = null, string? command = null)
+    /// (default <c>RUN/report.html</c>); returns the path written. A search's trials are read from <paramref name="store"/>
+    /// when given, else from the run folder's store.</summary>
+    public static string Write(string runDir, string? outFile = null, string? command = null, ITrialStore? store = null)
     {
         if (!Directory.Exists(runDir)) throw new DirectoryNotFoundException($"run folder {runDir} does not exist");
         string path = outFile ?? Path.Combine(runDir, TrainRunReport.FileName);
         try
         {
-            if (File.Exists(Path.Combine(runDir, "trials.db"))) Build(runDir, command).Write(path);
+            if (store is not null || RunFolderStore.Exists(runDir)) Build(runDir, command, store).Write(path);
             else if (File.Exists(Path.Combine(runDir, "metrics.json"))) TrainRunReport.Write(runDir, path);
             else if (BenchRunReport.IsBenchFolder(runDir)) BenchRunReport.Build(runDir).Write(path);
-            else throw new FileNotFoundException($"{runDir}: found no results: neither trials.db (a search), metrics.json (a finished train run) nor results.json of sharpnas bench nb201");
+            else throw new FileNotFoundException($"{runDir}: found no results: neither trials.db or store.json (a search), metrics.json (a finished train run) nor results.json of sharpnas bench nb201");
         }
         catch (InvalidOperationException e)   // a JSON field of the wrong type (System.Text.Json.Nodes)
         {

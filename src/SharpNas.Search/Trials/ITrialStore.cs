@@ -42,6 +42,15 @@ public interface ITrialStore : IDisposable
     /// <summary>Every trial of the search in creation order.</summary>
     IReadOnlyList<Trial> All();
 
+    /// <summary>Records the intermediate values of trial <paramref name="key"/> while it trains: its validation
+    /// accuracy after epochs 1 … <c>validAccuracy.Count</c> (table <c>trial_epochs</c>, in one transaction). Epochs
+    /// reported before are replaced (a resumed trial reports them again). Nothing is written for an unknown key.</summary>
+    void ReportEpochs(string key, IReadOnlyList<double> validAccuracy);
+
+    /// <summary>The intermediate values the trials of the search reported, by trial key: the validation accuracy after
+    /// epoch 1, 2, … (consecutive epochs from the first; trials that reported nothing are absent).</summary>
+    IReadOnlyDictionary<string, IReadOnlyList<double>> EpochValues();
+
     /// <summary>Records (or updates) this search's row: its kind and the settings a stateless worker needs to rebuild
     /// its evaluator. The creation time of an existing row is kept.</summary>
     SearchRecord SaveSearch(string kind, JsonObject settings, string status = SearchRecord.Running);

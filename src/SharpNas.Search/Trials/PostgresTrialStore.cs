@@ -9,15 +9,17 @@ namespace SharpNas.Search.Trials;
 /// The trial store in PostgreSQL (through Npgsql), shared by a search's coordinator and any number of workers on any
 /// machines. Tables: <c>searches</c> (id, kind, settings, status, times), <c>trials</c> (search_id, key — unique per
 /// search —, role, genotype, config, status, lease_owner, lease_expires, heartbeat, attempts, metrics, artifact_dir,
-/// error, created/updated/started/finished times) and <c>sharpnas_schema</c> (the schema version). Lease times come
+/// error, created/updated/started/finished times), <c>trial_epochs</c> (trial_id, epoch, valid_accuracy, reported_utc:
+/// the intermediate values of training trials) and <c>sharpnas_schema</c> (the schema version). Lease times come
 /// from the server's clock (<c>now()</c>), so machines' clocks need not agree. Leasing uses
 /// <c>SELECT … FOR UPDATE SKIP LOCKED</c>; completing is one conditional UPDATE. Every call takes a pooled connection,
 /// so one object can be used from several threads (the heartbeat timer).
 /// </summary>
 public sealed class PostgresTrialStore : ITrialStore
 {
-    /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>The schema version this code writes. Versions are numbered as SQLite's: a version means the same
+    /// tables in both backends (PostgreSQL's version 1 already had what SQLite's version 2 added).</summary>
+    public const int SchemaVersion = 3;
 
     /// <summary>Schema changes, index i taking version i to i + 1.</summary>
     private static readonly string[] Migrations =
@@ -51,6 +53,21 @@ public sealed class PostgresTrialStore : ITrialStore
             finished_utc TIMESTAMPTZ,
             UNIQUE (search_id, key));
         CREATE INDEX trials_queue ON trials (search_id, status, id);
+        """,
+        // 1 → 2: nothing (SQLite's 1 → 2 added the leases and searches, which PostgreSQL had from version 1).
+        "SELECT 1;",
+        // 2 → 3: intermediate values; the curves of trials finished before are copied from their metrics' valid_curve.
+        """
+        CREATE TABLE trial_epochs (
+            trial_id BIGINT NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+            epoch INTEGER NOT NULL,
+            valid_accuracy DOUBLE PRECISION NOT NULL,
+            reported_utc TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (trial_id, epoch));
+        INSERT INTO trial_epochs (trial_id, epoch, valid_accuracy, reported_utc)
+            SELECT t.id, c.n, c.v::double precision, t.updated_utc FROM trials t,
+                jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.metrics::jsonb -> 'valid_curve') = 'array'
+                    THEN t.metrics::jsonb -> 'valid_curve' ELSE '[]'::jsonb END) WITH ORDINALITY AS c(v, n);
         """,
     ];
 
@@ -187,6 +204,25 @@ public sealed class PostgresTrialStore : ITrialStore
 
     /// <inheritdoc/>
     public IReadOnlyList<Trial> All() => Query("SELECT * FROM trials WHERE search_id = @s ORDER BY id");
+
+    /// <inheritdoc/>
+    public void ReportEpochs(string key, IReadOnlyList<double> validAccuracy) => Execute("""
+        INSERT INTO trial_epochs (trial_id, epoch, valid_accuracy)
+            SELECT t.id, c.n, c.v FROM trials t, unnest(@values) WITH ORDINALITY AS c(v, n) WHERE t.search_id = @s AND t.key = @k
+        ON CONFLICT (trial_id, epoch) DO UPDATE SET valid_accuracy = EXCLUDED.valid_accuracy, reported_utc = now()
+        """, ("values", validAccuracy.ToArray()), ("k", key));
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> EpochValues()
+    {
+        using NpgsqlConnection c = _source.OpenConnection();
+        using NpgsqlCommand cmd = Command(c, null,
+            "SELECT t.key, e.epoch, e.valid_accuracy FROM trial_epochs e JOIN trials t ON t.id = e.trial_id WHERE t.search_id = @s ORDER BY t.id, e.epoch");
+        using NpgsqlDataReader r = cmd.ExecuteReader();
+        var rows = new List<(string, int, double)>();
+        while (r.Read()) rows.Add((r.GetString(0), r.GetInt32(1), r.GetDouble(2)));
+        return TrialEpochs.Curves(rows);
+    }
 
     /// <inheritdoc/>
     public SearchRecord SaveSearch(string kind, JsonObject settings, string status = SearchRecord.Running)

@@ -10,13 +10,15 @@ namespace SharpNas.Search.Trials;
 /// search. Table <c>trials</c>: id, key (unique), role, genotype, config, status (<c>queued</c>, <c>running</c>,
 /// <c>completed</c>, <c>failed</c>, <c>pruned</c>), metrics, artifact_dir, attempts, error, created_utc, updated_utc,
 /// and since schema 2 lease_owner, lease_expires_utc, heartbeat_utc, started_utc, finished_utc; table <c>searches</c>
-/// (schema 2): id, kind, settings, status, created_utc, updated_utc. JSON columns hold JSON text, times ISO 8601 UTC.
+/// (schema 2): id, kind, settings, status, created_utc, updated_utc; table <c>trial_epochs</c> (schema 3): trial_id,
+/// epoch, valid_accuracy, reported_utc — the intermediate values trials report while they train. JSON columns hold
+/// JSON text, times ISO 8601 UTC.
 /// Schema version in <c>PRAGMA user_version</c>; an older file is migrated when opened, a newer one is refused.
 /// </summary>
 public sealed class SqliteTrialStore : ITrialStore
 {
     /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     /// <summary>Schema changes, index i taking version i to i + 1.</summary>
     private static readonly string[] Migrations =
@@ -53,6 +55,18 @@ public sealed class SqliteTrialStore : ITrialStore
             status TEXT NOT NULL,
             created_utc TEXT NOT NULL,
             updated_utc TEXT NOT NULL);
+        """,
+        // 2 → 3: intermediate values; the curves of trials finished before are copied from their metrics' valid_curve.
+        """
+        CREATE TABLE IF NOT EXISTS trial_epochs (
+            trial_id INTEGER NOT NULL REFERENCES trials(id),
+            epoch INTEGER NOT NULL,
+            valid_accuracy REAL NOT NULL,
+            reported_utc TEXT NOT NULL,
+            PRIMARY KEY (trial_id, epoch));
+        INSERT OR IGNORE INTO trial_epochs (trial_id, epoch, valid_accuracy, reported_utc)
+            SELECT t.id, CAST(c.key AS INTEGER) + 1, c.value, t.updated_utc FROM trials t, json_each(t.metrics, '$.valid_curve') c
+            WHERE t.metrics IS NOT NULL AND json_valid(t.metrics) AND json_type(t.metrics, '$.valid_curve') = 'array' AND c.type IN ('real', 'integer');
         """,
     ];
 
@@ -179,6 +193,40 @@ public sealed class SqliteTrialStore : ITrialStore
             var list = new List<Trial>();
             while (r.Read()) list.Add(Read(r));
             return list;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ReportEpochs(string key, IReadOnlyList<double> validAccuracy)
+    {
+        lock (_gate)
+        {
+            WriteTransaction(() =>
+            {
+                string now = Now();
+                for (int e = 0; e < validAccuracy.Count; e++)
+                {
+                    using SqliteCommand cmd = Command("""
+                        INSERT INTO trial_epochs (trial_id, epoch, valid_accuracy, reported_utc) SELECT id, $epoch, $value, $now FROM trials WHERE key = $key
+                        ON CONFLICT(trial_id, epoch) DO UPDATE SET valid_accuracy = excluded.valid_accuracy, reported_utc = excluded.reported_utc
+                        """, ("$epoch", e + 1), ("$value", validAccuracy[e]), ("$now", now), ("$key", key));
+                    cmd.ExecuteNonQuery();
+                }
+                return 0;
+            });
+        }
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> EpochValues()
+    {
+        lock (_gate)
+        {
+            using SqliteCommand cmd = Command("SELECT t.key, e.epoch, e.valid_accuracy FROM trial_epochs e JOIN trials t ON t.id = e.trial_id ORDER BY t.id, e.epoch");
+            using SqliteDataReader r = cmd.ExecuteReader();
+            var rows = new List<(string, int, double)>();
+            while (r.Read()) rows.Add((r.GetString(0), r.GetInt32(1), r.GetDouble(2)));
+            return TrialEpochs.Curves(rows);
         }
     }
 

@@ -15,6 +15,10 @@ public interface IDiscreteEvaluator
 {
     /// <summary>Evaluates one sample.</summary>
     DiscreteEvaluation Evaluate(int[] sample, CancellationToken cancel);
+
+    /// <summary>Evaluates the sample of the store's trial <paramref name="trialKey"/>, so that a training evaluation can
+    /// report its intermediate values to that trial (by default the key is not used).</summary>
+    DiscreteEvaluation Evaluate(int[] sample, string? trialKey, CancellationToken cancel) => Evaluate(sample, cancel);
 }
 
 /// <summary>When a search stops: after <see cref="MaxQueries"/> evaluations, or once the summed cost reaches
@@ -48,7 +52,8 @@ public sealed record DiscreteSearchResult(IReadOnlyList<DiscreteObservation> His
 /// lease them — this one, and any <c>sharpnas worker</c> attached to the store — and observed in sample order once all
 /// are done. M = 1 is the sequential search. Started on a store that already holds completed samples, it replays the
 /// completed batches into the (fresh) strategy and continues where the killed run stopped; trials already enqueued
-/// are found by key, never enqueued twice.
+/// are found by key, never enqueued twice. With <see cref="Asynchronous"/> (evolution, random search) there are no
+/// batches: M trials are kept in flight, and a new child is proposed as soon as any of them finishes.
 /// </summary>
 public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluator evaluator, ITrialStore? store = null)
 {
@@ -57,6 +62,17 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
 
     /// <summary>M: children proposed per strategy update and evaluated in parallel (default 1: sequential).</summary>
     public int ChildrenPerUpdate { get; init; } = 1;
+
+    /// <summary>
+    /// Asynchronous search (the strategy must be an <see cref="IAsynchronousStrategy"/>): instead of batches, keep
+    /// <see cref="ChildrenPerUpdate"/> trials in flight; whenever one finishes, observe it and propose the next child from
+    /// everything observed so far. Trials are observed in the order they finished (the store's finish time), which
+    /// with workers depends on timing. Without workers — this process evaluates the oldest open trial, and with no
+    /// store it does the same — trials finish in sample order, so the search is deterministic, and with M = 1 it is
+    /// exactly the sequential search. A rerun replays the finished trials in the order they finished and keeps the
+    /// open ones in flight.
+    /// </summary>
+    public bool Asynchronous { get; init; }
 
     /// <summary>Lease settings when trials are taken from the store (this process trains queued trials itself).</summary>
     public LeaseOptions Lease { get; init; } = new();
@@ -73,7 +89,7 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
     public Func<int[], string>? ArtifactDir { get; init; }
 
     /// <summary>Called after each evaluation (also for replayed ones and ones other processes evaluated:
-    /// <c>fromStore</c> true) with its number.</summary>
+    /// <c>fromStore</c> true) with its sample number.</summary>
     public event Action<int, DiscreteObservation, bool>? Observed;
 
     /// <summary>Called when this process leases a trial to evaluate it.</summary>
@@ -123,7 +139,7 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
     /// <c>reward</c> and <c>cost</c>): what the coordinator and every worker run.</summary>
     public static JsonObject EvaluateTrial(IDiscreteEvaluator evaluator, IDiscreteSpace space, Trial trial, CancellationToken cancel)
     {
-        DiscreteEvaluation e = evaluator.Evaluate(ReadSample(trial.Genotype, space, trial.Key), cancel);
+        DiscreteEvaluation e = evaluator.Evaluate(ReadSample(trial.Genotype, space, trial.Key), trial.Key, cancel);
         JsonObject metrics = e.Metrics?.DeepClone().AsObject() ?? [];
         metrics["reward"] = e.Reward;
         metrics["cost"] = e.Cost;
@@ -136,6 +152,9 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
         budget.Validate();
         if (ChildrenPerUpdate < 1) throw new ArgumentException($"children per update must be at least 1, found {ChildrenPerUpdate}");
         Lease.Validate();
+        if (Asynchronous)
+            return RunAsynchronously(strategy as IAsynchronousStrategy
+                ?? throw new ArgumentException($"{strategy.Name} cannot run asynchronously: it proposes in batches"), budget, cancel);
         IDiscreteSpace space = strategy.Space;
         double cost = 0;
         if (store is not null)
@@ -193,6 +212,79 @@ public sealed class DiscreteSearch(IDiscreteStrategy strategy, IDiscreteEvaluato
                 cost += outcomes[j].Cost;
                 Observed?.Invoke(start + j, strategy.History[start + j], outcomes[j].FromStore);
             }
+        }
+        return new DiscreteSearchResult(strategy.History, BestIndex(strategy.History), cost, ours.Count);
+    }
+
+    private static bool Finished(Trial t) => (t.Status is TrialStatus.Completed or TrialStatus.Pruned && t.Metrics is not null) || t.Status == TrialStatus.Failed;
+
+    private static int SampleNumber(string key) => int.Parse(key.AsSpan("sample/".Length), CultureInfo.InvariantCulture);
+
+    private DiscreteSearchResult RunAsynchronously(IAsynchronousStrategy async, DiscreteBudget budget, CancellationToken cancel)
+    {
+        IDiscreteSpace space = strategy.Space;
+        if (strategy.History.Count != 0) throw new InvalidOperationException($"{strategy.Name}: an asynchronous search needs a fresh strategy");
+        double cost = 0;
+        int next = 0;
+        var inFlight = new List<(string Key, int[] Sample)>();   // proposed, not observed yet, in sample order
+        var ours = new HashSet<string>(StringComparer.Ordinal);
+        void Observe(string key, DiscreteObservation o, double c, bool fromStore)
+        {
+            strategy.Observe(o.Sample, o.Reward);
+            cost += c;
+            inFlight.RemoveAll(f => f.Key == key);
+            Observed?.Invoke(SampleNumber(key), strategy.History[^1], fromStore);
+        }
+        TrialWorker? worker = null;
+        if (store is not null)
+        {
+            // Replay: the samples in the store are 0 … n−1; the finished ones are observed in the order they finished.
+            List<Trial> samples = store.All().Where(t => t.Role == Role).ToList();
+            for (int i = 0; i < samples.Count; i++)
+                if (samples[i].Key != TrialKey(i))
+                    throw new InvalidDataException($"trial {samples[i].Key} in the store where {TrialKey(i)} was expected: the run folder belongs to another search");
+            next = samples.Count;
+            foreach (Trial t in samples) inFlight.Add((t.Key, ReadSample(t.Genotype, space, t.Key)));
+            foreach (Trial t in samples.Where(Finished).OrderBy(t => t.FinishedUtc).ThenBy(t => t.Id))
+            {
+                (DiscreteObservation o, double c) = Outcome(t, space, FailedReward);
+                Observe(t.Key, o, c, fromStore: true);
+            }
+            worker = new TrialWorker(store, Lease, TrialWorker.OwnerName("coordinator"));
+            worker.Leased += t => Leased?.Invoke(t);
+            worker.Ended += t => { if (t.Status is TrialStatus.Completed or TrialStatus.Pruned && t.LeaseOwner == worker.Owner) ours.Add(t.Key); };
+        }
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            while (inFlight.Count < ChildrenPerUpdate && budget.Allows(next, cost))
+            {
+                int[] sample = async.ProposeAsynchronously(next);
+                string key = TrialKey(next++);
+                if (store is not null) Enqueue(space, key, sample);
+                inFlight.Add((key, sample));
+            }
+            if (inFlight.Count == 0) break;
+            if (store is null)
+            {
+                // Alone without a store: evaluate the oldest open sample, as this process does alone with a store.
+                (string key, int[] sample) = inFlight[0];
+                DiscreteEvaluation e = evaluator.Evaluate(sample, cancel);
+                ours.Add(key);
+                Observe(key, new DiscreteObservation(sample, e.Reward), e.Cost, fromStore: false);
+                continue;
+            }
+            // Observe the trial that finished first (then propose its replacement), else evaluate an open one or wait.
+            var open = inFlight.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
+            Trial? done = store.All().Where(t => open.Contains(t.Key) && Finished(t)).OrderBy(t => t.FinishedUtc).ThenBy(t => t.Id).FirstOrDefault();
+            if (done is not null)
+            {
+                (DiscreteObservation o, double c) = Outcome(done, space, FailedReward);
+                Observe(done.Key, o, c, fromStore: !ours.Contains(done.Key));
+                continue;
+            }
+            if (worker!.RunOne((t, c) => EvaluateTrial(evaluator, space, t, c), cancel) is null)
+                cancel.WaitHandle.WaitOne(Lease.Poll);
         }
         return new DiscreteSearchResult(strategy.History, BestIndex(strategy.History), cost, ours.Count);
     }

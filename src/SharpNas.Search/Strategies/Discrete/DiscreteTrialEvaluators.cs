@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using SharpNas.Data;
 using SharpNas.Search.Evaluators;
+using SharpNas.Search.Pruning;
 using SharpNas.Search.Spaces;
 using SharpNas.Search.Spaces.NasNet;
 using SharpNas.Search.Trials;
@@ -65,11 +66,12 @@ public sealed record NasNetChildSettings
     /// <summary>The children's training options.</summary>
     public TrainerOptions Trainer() => new() { Epochs = Epochs, BatchSize = Batch, LearningRate = Lr, ScheduleName = Schedule, Seed = Seed, EvaluateTestEveryEpoch = false };
 
-    /// <summary>The evaluator of the search's samples, training each child in <c>RUNDIR/trials/&lt;sample key&gt;</c>.</summary>
-    public TrainedChildEvaluator CreateEvaluator(string runDir, out TrainingEvaluator trainer)
+    /// <summary>The evaluator of the search's samples, training each child in <c>RUNDIR/trials/&lt;sample key&gt;</c>
+    /// (reporting its epochs to, and pruned by, <paramref name="pruning"/> when given).</summary>
+    public TrainedChildEvaluator CreateEvaluator(string runDir, out TrainingEvaluator trainer, TrialPruning? pruning = null)
     {
         (DataSpec spec, TrainingData data) = LoadData();
-        trainer = new TrainingEvaluator(data, spec.ToString(), Trainer(), new CostSettings { LatencyRuns = 0 }, scorer: null);
+        trainer = new TrainingEvaluator(data, spec.ToString(), Trainer(), new CostSettings { LatencyRuns = 0 }, scorer: null, pruning);
         int n = Cells, f = Filters;
         return new TrainedChildEvaluator(Space(), s => NasNetGenotype.FromDecisions(s, n, f), trainer, runDir, Epochs);
     }
@@ -150,9 +152,11 @@ public static class DiscreteTrialEvaluators
     /// <summary>
     /// The evaluator and space of search <paramref name="search"/>, with artifacts under
     /// <c><paramref name="artifactRoot"/>/SEARCH</c>. Kinds: <c>nasnet</c> (<see cref="NasNetChildSettings"/>) and
-    /// <c>smoke</c> (settings <c>decisions</c>, <c>choices</c>, <c>seconds</c>).
+    /// <c>smoke</c> (settings <c>decisions</c>, <c>choices</c>, <c>seconds</c>). With the search's <paramref name="store"/>,
+    /// trained children report their epochs to it and are pruned as the search row's <c>prune</c> setting says.
     /// </summary>
-    public static (IDiscreteEvaluator Evaluator, IDiscreteSpace Space, TrainingEvaluator? Trainer) Create(SearchRecord search, string artifactRoot)
+    public static (IDiscreteEvaluator Evaluator, IDiscreteSpace Space, TrainingEvaluator? Trainer) Create(SearchRecord search, string artifactRoot,
+        ITrialStore? store = null)
     {
         string where = $"search {search.Id}";
         string runDir = Path.Combine(artifactRoot, search.Id);
@@ -161,7 +165,8 @@ public static class DiscreteTrialEvaluators
             case NasNetChildSettings.Kind:
             {
                 NasNetChildSettings settings = NasNetChildSettings.FromJson(search.Settings, where);
-                TrainedChildEvaluator evaluator = settings.CreateEvaluator(runDir, out TrainingEvaluator trainer);
+                TrainedChildEvaluator evaluator = settings.CreateEvaluator(runDir, out TrainingEvaluator trainer,
+                    store is null ? null : TrialPruning.FollowingSearch(store));
                 return (evaluator, settings.Space(), trainer);
             }
             case SmokeEvaluator.Kind:

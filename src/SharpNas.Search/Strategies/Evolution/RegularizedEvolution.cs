@@ -24,9 +24,11 @@ public sealed record EvolutionOptions
 /// Regularized (aging) evolution (Real et al. 2019): the first P samples are uniform; afterwards each proposal draws S
 /// members of the population, takes the one with the highest reward as parent and mutates one decision, chosen
 /// uniformly, to a different value, chosen uniformly. The population is always the P most recent observations, so
-/// adding a child ages out the oldest member — and the strategy's state is its history alone.
+/// adding a child ages out the oldest member — and the strategy's state is its history alone. Asynchronously
+/// (<see cref="IAsynchronousStrategy"/>), as Real et al. ran it on their workers, a child is bred whenever a trial
+/// finishes, from the P most recently finished; before P have finished, children are uniform.
 /// </summary>
-public sealed class RegularizedEvolution : DiscreteStrategy
+public sealed class RegularizedEvolution : DiscreteStrategy, IAsynchronousStrategy
 {
     /// <summary>The settings.</summary>
     public EvolutionOptions Options { get; }
@@ -57,6 +59,14 @@ public sealed class RegularizedEvolution : DiscreteStrategy
             if (contender.Reward > parent.Reward) parent = contender;
         }
         return Mutate(parent.Sample, rng);
+    }
+
+    /// <inheritdoc/>
+    public int[] ProposeAsynchronously(int index)
+    {
+        int[] sample = ProposeCore(index, Rng.Derive("propose", index));
+        Space.Validate(sample);
+        return sample;
     }
 
     /// <summary>A copy of <paramref name="sample"/> with one decision (among those with ≥ 2 choices) changed to a

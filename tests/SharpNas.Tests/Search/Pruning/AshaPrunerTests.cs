@@ -1,4 +1,5 @@
 using SharpNas.Search.Pruning;
+using SharpNas.Search.Trials;
 
 namespace SharpNas.Tests.Search.Pruning;
 
@@ -45,7 +46,7 @@ public sealed class AshaPrunerTests
     public void OnlyRungEpochsAreJudged()
     {
         var pruner = new AshaPruner(new AshaOptions { MinEpochs = 2, ReductionFactor = 2 });
-        LearningCurve[] finished = [new("a", [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9], true)];
+        LearningCurve[] finished = [new("a", [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9], TrialStatus.Completed)];
         Assert.False(pruner.Decide([0.1], 8, finished).Prune);           // epoch 1: below the first rung
         Assert.True(pruner.Decide([0.1, 0.1], 8, finished).Prune);       // epoch 2: rung 0, best 1 of 2
         Assert.False(pruner.Decide([0.1, 0.1, 0.1], 8, finished).Prune); // epoch 3: between rungs
@@ -59,7 +60,7 @@ public sealed class AshaPrunerTests
         // Rung 0 (epoch 1) holds a, b, c and the new trial: n = 4, η = 2 → the best 2 go on. At rung 1 (epoch 2) only a
         // (completed) and c (stopped at epoch 2) recorded a value: n = 3 → the best 1 goes on.
         var pruner = new AshaPruner(new AshaOptions { MinEpochs = 1, ReductionFactor = 2 });
-        LearningCurve[] finished = [new("a", [0.5, 0.6, 0.7, 0.8, 0.9], true), new("b", [0.2], false), new("c", [0.4, 0.7], false)];
+        LearningCurve[] finished = [new("a", [0.5, 0.6, 0.7, 0.8, 0.9], TrialStatus.Completed), new("b", [0.2], TrialStatus.Pruned), new("c", [0.4, 0.7], TrialStatus.Pruned)];
         Assert.False(pruner.Decide([0.45], 5, finished).Prune);   // {.5 .45 .4 .2}: threshold .45
         Assert.True(pruner.Decide([0.39], 5, finished).Prune);    // {.5 .4 .39 .2}: threshold .4
         Assert.True(pruner.Decide([0.45, 0.65], 5, finished).Prune);   // {.7 .65 .6}: threshold .7

@@ -1,10 +1,11 @@
 using SharpNas.Search.Pruning;
+using SharpNas.Search.Trials;
 
 namespace SharpNas.Tests.Search.Pruning;
 
 public sealed class MedianPrunerTests
 {
-    private static LearningCurve Done(string key, params double[] curve) => new(key, curve, Completed: true);
+    private static LearningCurve Done(string key, params double[] curve) => new(key, curve, TrialStatus.Completed);
 
     [Fact]
     public void ScriptedCurves_StopAtTheHandComputedEpochs()
@@ -55,7 +56,7 @@ public sealed class MedianPrunerTests
     {
         var pruner = new MedianPruner(new MedianPrunerOptions { WarmupEpochs = 0, MinCompletedTrials = 1 });
         // With the pruned trials' .10 the median at epoch 1 would be .10 and .20 would go on; without, it is .30.
-        LearningCurve[] finished = [Done("a", 0.3, 0.5), new("p", [0.1], false), new("q", [0.1], false)];
+        LearningCurve[] finished = [Done("a", 0.3, 0.5), new("p", [0.1], TrialStatus.Pruned), new("q", [0.1], TrialStatus.Pruned)];
         PruneDecision d = pruner.Decide([0.2], 2, finished);
         Assert.True(d.Prune);
         Assert.Contains("median of 1 completed trials 30.00 %", d.Reason);

@@ -95,7 +95,7 @@ public sealed class PruningSearchTests : IDisposable
     }
 
     [Fact]
-    public void FinishedCurves_AreTheCompletedAndPrunedTrialsOfTheSameRoleAndEpochs()
+    public void Curves_AreTheCompletedAndPrunedTrialsOfTheSameRoleAndEpochs()
     {
         using var store = new SqliteTrialStore(Path.Combine(_dir, "trials.db"));
         void Add(string key, string role, int epochs, double[]? curve, TrialStatus status)
@@ -115,7 +115,7 @@ public sealed class PruningSearchTests : IDisposable
         Add("other-epochs", "child", 5, [0.6, 0.6, 0.6, 0.6, 0.6], TrialStatus.Completed);
         Add("no-curve", "child", 3, null, TrialStatus.Completed);
 
-        IReadOnlyList<LearningCurve> curves = TrialPruning.FinishedCurves(store, "child", 3);
+        IReadOnlyList<LearningCurve> curves = TrialPruning.Curves(store, "child", 3);
         Assert.Equal(["done", "cut"], curves.Select(c => c.Key));
         Assert.Equal([0.1, 0.2, 0.3], curves[0].ValidAccuracy);
         Assert.True(curves[0].Completed);

@@ -1,4 +1,5 @@
 using SharpNas.Search.Pruning;
+using SharpNas.Search.Trials;
 
 namespace SharpNas.Tests.Search.Pruning;
 
@@ -16,7 +17,7 @@ internal static class ScriptedSearch
             int total = curves[i].Length, e = 1;
             while (e < total && !pruner.Decide(curves[i][..e], total, finished).Prune) e++;
             reached[i] = e;
-            finished.Add(new LearningCurve($"t{i}", curves[i][..e], Completed: e == total));
+            finished.Add(new LearningCurve($"t{i}", curves[i][..e], e == total ? TrialStatus.Completed : TrialStatus.Pruned));
         }
         return reached;
     }
