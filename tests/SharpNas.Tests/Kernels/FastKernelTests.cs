@@ -50,6 +50,7 @@ public sealed class FastKernelTests
         new(1, 3, 5, 24, 7, 3, 3, Pad: (1, 1, 1, 1)),                                     // grid kernels: 7 channels, 27 taps
         new(2, 3, 9, 30, 5, 3, 3, Pad: (2, 2, 2, 2), Dilation: (2, 2)),                   // grid kernels: dilation
         new(3, 2, 4, 40, 3, 3, 5, Pad: (1, 0, 1, 4)),                                     // grid kernels: asymmetric, 3×5
+        new(2, 4, 6, 6, 5, 3, 3, Pad: (1, 1, 1, 1)),                                      // grid kernels: the 6 × 16 tile, 5 channels
     ];
 
     private static readonly PoolCase[] PoolCases =

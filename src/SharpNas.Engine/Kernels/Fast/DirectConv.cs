@@ -4,7 +4,7 @@
 // the padded input, g = oh·Wp + ow (the columns ow ≥ OW of each row are junk, computed and dropped). Then tap
 // k = (c, kh, kw) of output g reads xp[offset[k] + g]: along g, every tap is a contiguous run of the input, so a
 // register tile reads its vectors of B straight from xp, with one offset per tap and no packing.
-//   forward          Ygrid[co, g]  = Σ_k W[co, k] · xp[offset[k] + g]           (4 channels × 24 grid points per tile)
+//   forward          Ygrid[co, g]  = Σ_k W[co, k] · xp[offset[k] + g]           (4 × 24 or 6 × 16 channels × grid points)
 //   backward weight  dWᵀ[k, co]   += Σ_g xp[offset[k] + g] · dYgridᵀ[g, co]     (6 taps × 16 channels per tile)
 // and a stride-1 backward-input is the forward of dY with flipped weights (GemmConv.TransposedGeometry).
 // The junk columns cost (Wp − OW)/Wp of the work, so the grid is used only where rows are long (Applies); a 32-wide
@@ -18,8 +18,10 @@ namespace SharpNas.Engine.Kernels.Fast;
 
 internal static unsafe class DirectConv
 {
-    /// <summary>Forward tile: output channels × grid points (12 accumulators, 3 loads of the input, 4 broadcasts).</summary>
-    private const int ForwardRows = 4, ForwardCols = 24;
+    /// <summary>The two forward tiles, output channels × grid points, 12 accumulators each: 4 × 24 (3 loads of the
+    /// input, 4 broadcasts per tap) and 6 × 16 (2 loads, 6 broadcasts). Each conv takes the one that wastes less
+    /// work on rounding its channels and grid up to whole tiles (<see cref="WideTile"/>).</summary>
+    private const int WideRows = 4, WideCols = 24, TallRows = 6, TallCols = 16;
 
     /// <summary>Backward-weight tile: taps × output channels (12 accumulators, 2 loads of dY, 6 broadcasts).</summary>
     private const int WeightRows = 6, WeightCols = 16;
@@ -43,35 +45,44 @@ internal static unsafe class DirectConv
         }
 
         /// <summary>Floats of the padded input, with slack for the last tile's reads past the last grid point.</summary>
-        public nint PaddedFloats(int cinG) => (nint)cinG * Hp * Wp + Wp + ForwardCols + 16;
+        public nint PaddedFloats(int cinG) => (nint)cinG * Hp * Wp + Wp + WideCols + 16;
+    }
+
+    /// <summary>True when the 4 × 24 tile wastes less than the 6 × 16 one on <paramref name="g"/>'s channels and grid.</summary>
+    private static bool WideTile(in ConvGeometry g)
+    {
+        long length = Grid.Of(g).Length, cout = g.CoutPerGroup;
+        return (long)RoundUp((int)cout, WideRows) * RoundUp((int)length, WideCols) <= (long)RoundUp((int)cout, TallRows) * RoundUp((int)length, TallCols);
     }
 
     public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, bool accumulate,
         WorkerPool pool, KernelScratch scratch)
     {
-        int rowsPadded = RoundUp(g.CoutPerGroup, ForwardRows), k = g.CinPerGroup * g.KH * g.KW;
-        float* packed = scratch.Floats(0, KernelSlot.PackedWeights, (nint)g.Groups * rowsPadded * k);
-        PackForwardWeights(g, w, packed);
-        pool.Run(g.N * g.Groups, new ForwardJob(g, x, packed, bias, y, accumulate, scratch));
+        bool wide = WideTile(g);
+        int rows = wide ? WideRows : TallRows, k = g.CinPerGroup * g.KH * g.KW;
+        float* packed = scratch.Floats(0, KernelSlot.PackedWeights, (nint)g.Groups * RoundUp(g.CoutPerGroup, rows) * k);
+        PackForwardWeights(g, w, rows, packed);
+        if (wide) pool.Run(g.N * g.Groups, new ForwardJob<WideTile4x24>(g, x, packed, bias, y, accumulate, scratch));
+        else pool.Run(g.N * g.Groups, new ForwardJob<TallTile6x16>(g, x, packed, bias, y, accumulate, scratch));
     }
 
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
         WeightGradientReduction reduction) =>
         pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, scratch, reduction));
 
-    /// <summary>packed[gi][t][p][r] = W[gi·CoutG + t·4 + r, p] (zero past CoutG): one 4-row panel per tile row.</summary>
-    private static void PackForwardWeights(in ConvGeometry g, float* w, float* packed)
+    /// <summary>packed[gi][t][p][r] = W[gi·CoutG + t·rows + r, p] (zero past CoutG): one panel per tile row.</summary>
+    private static void PackForwardWeights(in ConvGeometry g, float* w, int rows, float* packed)
     {
-        int coutG = g.CoutPerGroup, k = g.CinPerGroup * g.KH * g.KW, rowsPadded = RoundUp(coutG, ForwardRows);
+        int coutG = g.CoutPerGroup, k = g.CinPerGroup * g.KH * g.KW, rowsPadded = RoundUp(coutG, rows);
         for (int gi = 0; gi < g.Groups; gi++)
-        for (int t = 0; t < rowsPadded; t += ForwardRows)
+        for (int t = 0; t < rowsPadded; t += rows)
         {
             float* panel = packed + ((nint)gi * rowsPadded + t) * k;
-            for (int r = 0; r < ForwardRows; r++)
+            for (int r = 0; r < rows; r++)
             {
                 int co = t + r;
                 float* src = w + ((nint)gi * coutG + co) * k;
-                for (int p = 0; p < k; p++) panel[p * ForwardRows + r] = co < coutG ? src[p] : 0f;
+                for (int p = 0; p < k; p++) panel[p * rows + r] = co < coutG ? src[p] : 0f;
             }
         }
     }
@@ -88,14 +99,14 @@ internal static unsafe class DirectConv
         return xp;
     }
 
-    private readonly struct ForwardJob(ConvGeometry g, float* x, float* packed, float* bias, float* y, bool accumulate, KernelScratch scratch)
-        : IParallelJob
+    private readonly struct ForwardJob<TTile>(ConvGeometry g, float* x, float* packed, float* bias, float* y, bool accumulate,
+        KernelScratch scratch) : IParallelJob where TTile : struct, IForwardTile
     {
         public void Execute(int begin, int end, int participant)
         {
             Grid grid = Grid.Of(g);
-            int coutG = g.CoutPerGroup, rowsPadded = RoundUp(coutG, ForwardRows), p = g.OH * g.OW;
-            int ldg = RoundUp(grid.Length, ForwardCols);
+            int coutG = g.CoutPerGroup, rowsPadded = RoundUp(coutG, TTile.Rows), p = g.OH * g.OW;
+            int ldg = RoundUp(grid.Length, TTile.Cols);
             float* ygrid = scratch.Floats(participant, KernelSlot.Columns, (nint)rowsPadded * ldg);
             for (int item = begin; item < end; item++)
             {
@@ -103,9 +114,9 @@ internal static unsafe class DirectConv
                 float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
                 float* xp = Prepare(g, grid, xg, participant, scratch, out int* offsets);
                 float* wg = packed + (nint)gi * rowsPadded * grid.Taps;
-                for (int g0 = 0; g0 < grid.Length; g0 += ForwardCols)
-                    for (int t = 0; t < rowsPadded; t += ForwardRows)
-                        ForwardTile(grid.Taps, wg + (nint)t * grid.Taps, xp + g0, offsets, ygrid + (nint)t * ldg + g0, ldg);
+                for (int g0 = 0; g0 < grid.Length; g0 += TTile.Cols)
+                    for (int t = 0; t < rowsPadded; t += TTile.Rows)
+                        TTile.Run(grid.Taps, wg + (nint)t * grid.Taps, xp + g0, offsets, ygrid + (nint)t * ldg + g0, ldg);
 
                 // Drop the junk columns: y (=, or +=) the valid part of each grid row, plus the bias.
                 float* yg = y + ((nint)n * g.Cout + gi * coutG) * p;
@@ -128,32 +139,82 @@ internal static unsafe class DirectConv
         }
     }
 
-    /// <summary>C[r, j] = Σ_p a[p·4 + r] · x[offsets[p] + j], r &lt; 4, j &lt; 24.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardTile(int taps, float* a, float* x, int* offsets, float* c, nint ldc)
+    /// <summary>A forward register tile: <c>C[r, j] = Σ_p a[p·Rows + r] · x[offsets[p] + j]</c>, r &lt; Rows, j &lt; Cols.</summary>
+    private interface IForwardTile
     {
-        Vector256<float> c00 = default, c01 = default, c02 = default;
-        Vector256<float> c10 = default, c11 = default, c12 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default;
-        Vector256<float> c30 = default, c31 = default, c32 = default;
-        for (int p = 0; p < taps; p++)
+        static abstract int Rows { get; }
+        static abstract int Cols { get; }
+        static abstract void Run(int taps, float* a, float* x, int* offsets, float* c, nint ldc);
+    }
+
+    private readonly struct WideTile4x24 : IForwardTile
+    {
+        public static int Rows => WideRows;
+        public static int Cols => WideCols;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(int taps, float* a, float* x, int* offsets, float* c, nint ldc)
         {
-            float* s = x + offsets[p];
-            Vector256<float> b0 = Vector256.Load(s), b1 = Vector256.Load(s + 8), b2 = Vector256.Load(s + 16);
-            Vector256<float> ar = Vector256.Create(a[0]);
-            c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01); c02 = Fma.MultiplyAdd(ar, b2, c02);
-            ar = Vector256.Create(a[1]);
-            c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11); c12 = Fma.MultiplyAdd(ar, b2, c12);
-            ar = Vector256.Create(a[2]);
-            c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21); c22 = Fma.MultiplyAdd(ar, b2, c22);
-            ar = Vector256.Create(a[3]);
-            c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31); c32 = Fma.MultiplyAdd(ar, b2, c32);
-            a += ForwardRows;
+            Vector256<float> c00 = default, c01 = default, c02 = default;
+            Vector256<float> c10 = default, c11 = default, c12 = default;
+            Vector256<float> c20 = default, c21 = default, c22 = default;
+            Vector256<float> c30 = default, c31 = default, c32 = default;
+            for (int p = 0; p < taps; p++)
+            {
+                float* s = x + offsets[p];
+                Vector256<float> b0 = Vector256.Load(s), b1 = Vector256.Load(s + 8), b2 = Vector256.Load(s + 16);
+                Vector256<float> ar = Vector256.Create(a[0]);
+                c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01); c02 = Fma.MultiplyAdd(ar, b2, c02);
+                ar = Vector256.Create(a[1]);
+                c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11); c12 = Fma.MultiplyAdd(ar, b2, c12);
+                ar = Vector256.Create(a[2]);
+                c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21); c22 = Fma.MultiplyAdd(ar, b2, c22);
+                ar = Vector256.Create(a[3]);
+                c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31); c32 = Fma.MultiplyAdd(ar, b2, c32);
+                a += WideRows;
+            }
+            c00.Store(c); c01.Store(c + 8); c02.Store(c + 16);
+            c10.Store(c + ldc); c11.Store(c + ldc + 8); c12.Store(c + ldc + 16);
+            c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8); c22.Store(c + 2 * ldc + 16);
+            c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8); c32.Store(c + 3 * ldc + 16);
         }
-        c00.Store(c); c01.Store(c + 8); c02.Store(c + 16);
-        c10.Store(c + ldc); c11.Store(c + ldc + 8); c12.Store(c + ldc + 16);
-        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8); c22.Store(c + 2 * ldc + 16);
-        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8); c32.Store(c + 3 * ldc + 16);
+    }
+
+    private readonly struct TallTile6x16 : IForwardTile
+    {
+        public static int Rows => TallRows;
+        public static int Cols => TallCols;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(int taps, float* a, float* x, int* offsets, float* c, nint ldc)
+        {
+            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            for (int p = 0; p < taps; p++)
+            {
+                float* s = x + offsets[p];
+                Vector256<float> b0 = Vector256.Load(s), b1 = Vector256.Load(s + 8);
+                Vector256<float> ar = Vector256.Create(a[0]);
+                c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01);
+                ar = Vector256.Create(a[1]);
+                c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
+                ar = Vector256.Create(a[2]);
+                c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
+                ar = Vector256.Create(a[3]);
+                c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
+                ar = Vector256.Create(a[4]);
+                c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
+                ar = Vector256.Create(a[5]);
+                c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
+                a += TallRows;
+            }
+            c00.Store(c); c01.Store(c + 8);
+            c10.Store(c + ldc); c11.Store(c + ldc + 8);
+            c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+            c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+            c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+            c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
+        }
     }
 
     private readonly struct BackwardWeightJob(ConvGeometry g, float* x, float* dy, float* dw, KernelScratch scratch,
