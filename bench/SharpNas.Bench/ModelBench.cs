@@ -46,6 +46,9 @@ internal static class ModelBench
         var sgd = new Sgd(net.Parameters(), 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true);
         var pool = new TensorPool();
         net.Train(training);
+        // --profile: time every kernel call (the timed steps only) and print the split after the summary line.
+        ProfilingKernels? profiler = options.Flag("profile") ? new ProfilingKernels(KernelSet.Active) : null;
+        using KernelSet.OverrideScope? kernels = profiler is null ? null : KernelSet.Use(profiler);
 
         void Step()
         {
@@ -68,6 +71,7 @@ internal static class ModelBench
         }
 
         for (int i = 0; i < warmup; i++) Step();
+        profiler?.Reset();
         var seconds = new double[steps];
         for (int i = 0; i < steps; i++)
         {
@@ -80,6 +84,7 @@ internal static class ModelBench
         string workload = (training ? "train-step/" : "infer/") + model;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"workload\":\"{workload}\",\"batch\":{batch},\"images_per_sec\":{batch / median:F1},\"min_images_per_sec\":{batch / seconds[^1]:F1},\"max_images_per_sec\":{batch / seconds[0]:F1},\"threads\":{threads},\"peak_rss_mb\":{PeakMemory.PeakRssMegabytes():F1},\"kernels\":\"{KernelSet.Active.Name}\"}}"));
+        profiler?.Print(seconds.Sum());
         return 0;
     }
 

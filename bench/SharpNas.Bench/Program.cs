@@ -11,8 +11,8 @@ public static class Program
 {
     private const string Usage = "usage: SharpNas.Bench gemm|train-step|infer [options]\n"
         + "  gemm --size N [--m M --n N --k K] [--transa] [--transb] [--threads T] [--reps R]\n"
-        + "  train-step --model resnet20|resnet56 [--batch 128] [--threads T] [--steps N] [--warmup W]\n"
-        + "  infer --model resnet20|resnet56|nasnet-a-2x16 [--engine sharpnas|ort] [--batch 256] [--threads T] [--steps N] [--warmup W]\n"
+        + "  train-step --model resnet20|resnet56|nasnet-a-2x16 [--batch 128] [--threads T] [--steps N] [--warmup W] [--profile]\n"
+        + "  infer --model resnet20|resnet56|nasnet-a-2x16 [--engine sharpnas|ort] [--batch 256] [--threads T] [--steps N] [--warmup W] [--profile]\n"
         + "  kernels [--batch 128] [--threads T] [--reps R]";
 
     public static int Main(string[] args)

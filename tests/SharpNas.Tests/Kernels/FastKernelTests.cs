@@ -40,6 +40,17 @@ public sealed class FastKernelTests
         new(2, 4, 9, 9, 5, 7, 1, Pad: (3, 0, 3, 0)),                                      // 7×1
         new(2, 16, 16, 16, 16, 3, 3, Pad: (1, 1, 1, 1)),                                  // ResNet-like, spans several GEMM tiles
         new(5, 3, 8, 8, 2, 3, 3, Stride: (2, 2), Pad: (1, 1, 1, 1)),                      // more samples than threads, odd split
+        new(2, 5, 7, 19, 20, 3, 3, Pad: (1, 1, 1, 1)),                                    // panels span output rows (OW 19)
+        new(2, 4, 9, 9, 7, 3, 3, Pad: (0, 2, 1, 0)),                                      // asymmetric padding, stride 1
+        new(2, 3, 9, 9, 5, 3, 3, Pad: (3, 3, 3, 3)),                                      // padding beyond the reach: no transposed form
+        new(2, 6, 10, 9, 4, 3, 3, Stride: (2, 1), Pad: (1, 1, 1, 1), Groups: 2),          // grouped, stride only along H
+        new(1, 3, 13, 13, 8, 5, 5, Stride: (2, 2), Pad: (2, 2, 2, 2), Dilation: (1, 2)),  // stride 2 and uneven dilation
+        new(2, 32, 8, 8, 64, 3, 3, Pad: (1, 1, 1, 1)),                                    // ResNet stage 3: two rows per panel
+        new(2, 8, 6, 20, 12, 3, 3, Pad: (1, 1, 1, 1), Groups: 2),                         // grid kernels: grouped
+        new(1, 3, 5, 24, 7, 3, 3, Pad: (1, 1, 1, 1)),                                     // grid kernels: 7 channels, 27 taps
+        new(2, 3, 9, 30, 5, 3, 3, Pad: (2, 2, 2, 2), Dilation: (2, 2)),                   // grid kernels: dilation
+        new(3, 2, 4, 40, 3, 3, 5, Pad: (1, 0, 1, 4)),                                     // grid kernels: asymmetric, 3×5
+        new(2, 4, 6, 6, 5, 3, 3, Pad: (1, 1, 1, 1)),                                      // grid kernels: the 6 × 16 tile, 5 channels
     ];
 
     private static readonly PoolCase[] PoolCases =

@@ -3,6 +3,8 @@
 //   backward input   dcols   (K × P)      = W[g]ᵀ · dY[n,g];  dX[n,g] += col2im(dcols)
 //   backward weight  dW[g]   (CoutG × K) += dY[n,g] · cols(X[n,g])ᵀ
 // with K = Cin/groups·KH·KW and P = OH·OW. A 1×1, stride-1, unpadded conv uses X[n,g] itself as cols (no im2col).
+// The forward never writes cols: SGEMM packs its panels straight from a zero-padded copy of X[n,g] (ConvColumns),
+// and a stride-1 backward-input is the forward of dY with the spatially flipped, channel-swapped weights (no col2im).
 // Work items (sample, group) are split over the pool's participants; each runs its GEMMs single-threaded with its
 // own im2col buffer. Weight gradients go to one partial per participant, added into dW in participant order by
 // whichever participant finishes last, so dW depends only on the thread count, never on timing.
@@ -16,16 +18,56 @@ internal static unsafe class GemmConv
     public static bool IsPointwise(in ConvGeometry g) =>
         g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;
 
-    public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
-        pool.Run(g.N * g.Groups, new ForwardJob(g, x, w, bias, y, pool, scratch, level));
+    public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level)
+    {
+        if (DirectConv.Applies(g, level)) DirectConv.Forward(g, x, w, bias, y, accumulate: false, pool, scratch);
+        else pool.Run(g.N * g.Groups, new ForwardJob(g, x, w, bias, y, pool, scratch, level));
+    }
 
-    public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+    public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level)
+    {
+        if (!IsPointwise(g) && TransposedGeometry(g) is { } t)
+        {
+            // dX += conv(dY, W flipped in space with in/out channels swapped), stride 1: the implicit forward, no col2im.
+            float* flipped = scratch.Floats(0, KernelSlot.FlippedWeights, (nint)g.Cout * g.CinPerGroup * g.KH * g.KW);
+            FlipWeights(g, w, flipped);
+            if (DirectConv.Applies(t, level)) DirectConv.Forward(t, dy, flipped, null, dx, accumulate: true, pool, scratch);
+            else pool.Run(t.N * t.Groups, new ForwardJob(t, dy, flipped, null, dx, pool, scratch, level, accumulate: true));
+            return;
+        }
         pool.Run(g.N * g.Groups, new BackwardInputJob(g, dy, w, dx, pool, scratch, level));
+    }
+
+    /// <summary>For a stride-1 conv whose padding is at most its dilated reach on every side, the forward geometry
+    /// that maps dY to dX: input [N, Cout, OH, OW], kernel KH × KW, padding (KH−1)·dH − PadTop etc.; else null.</summary>
+    public static ConvGeometry? TransposedGeometry(in ConvGeometry g)
+    {
+        int reachH = (g.KH - 1) * g.DilationH, reachW = (g.KW - 1) * g.DilationW;
+        if (g.StrideH != 1 || g.StrideW != 1 || g.PadTop > reachH || g.PadBottom > reachH || g.PadLeft > reachW || g.PadRight > reachW)
+            return null;
+        return ConvGeometry.Create("conv2d backward input", [g.N, g.Cout, g.OH, g.OW], [g.Cin, g.CoutPerGroup, g.KH, g.KW], 1, 1,
+            reachH - g.PadTop, reachW - g.PadLeft, reachH - g.PadBottom, reachW - g.PadRight, g.DilationH, g.DilationW, g.Groups);
+    }
+
+    /// <summary>W'[gi·CinG + ci, co, kh, kw] = W[gi·CoutG + co, ci, KH−1−kh, KW−1−kw]: the weight of the transposed conv.</summary>
+    private static void FlipWeights(in ConvGeometry g, float* w, float* flipped)
+    {
+        int taps = g.KH * g.KW, cinG = g.CinPerGroup, coutG = g.CoutPerGroup;
+        for (int gi = 0; gi < g.Groups; gi++)
+        for (int ci = 0; ci < cinG; ci++)
+        for (int co = 0; co < coutG; co++)
+        {
+            float* src = w + (((nint)gi * coutG + co) * cinG + ci) * taps;
+            float* dst = flipped + (((nint)gi * cinG + ci) * coutG + co) * taps;
+            for (int t = 0; t < taps; t++) dst[t] = src[taps - 1 - t];
+        }
+    }
 
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
         WeightGradientReduction reduction, SimdLevel level)
     {
-        pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, pool, scratch, reduction, level));
+        if (DirectConv.Applies(g, level)) DirectConv.BackwardWeight(g, x, dy, dw, pool, scratch, reduction);
+        else pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, pool, scratch, reduction, level));
     }
 
     /// <summary>Writes the K × P column matrix of one sample-group <paramref name="xg"/> ([Cin/groups, H, W]).</summary>
@@ -88,22 +130,34 @@ internal static unsafe class GemmConv
         hi = g.W - 1 - iw0 < 0 ? 0 : Math.Min(g.OW, (g.W - 1 - iw0) / g.StrideW + 1);
     }
 
-    private readonly struct ForwardJob(ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level)
-        : IParallelJob
+    private readonly struct ForwardJob(ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch,
+        SimdLevel level, bool accumulate = false) : IParallelJob
     {
         public void Execute(int begin, int end, int participant)
         {
             int p = g.OH * g.OW, k = g.CinPerGroup * g.KH * g.KW, coutG = g.CoutPerGroup;
-            bool pointwise = IsPointwise(g);
-            float* cols = pointwise ? null : scratch.Floats(participant, KernelSlot.Columns, (nint)k * p);
+            bool pointwise = IsPointwise(g), padded = ConvColumns.NeedsPadding(g);
+            float* xp = padded ? scratch.Floats(participant, KernelSlot.Padded, ConvColumns.PaddedSize(g)) : null;
+            int* offsets = pointwise ? null : (int*)scratch.Floats(participant, KernelSlot.ColumnOffsets, k);
+            if (!pointwise) ConvColumns.FillOffsets(g, offsets);
+            WorkerScratch gemmScratch = pool.Scratch(participant);
             for (int item = begin; item < end; item++)
             {
                 int n = item / g.Groups, gi = item % g.Groups;
                 float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
                 float* yg = y + ((nint)n * g.Cout + gi * coutG) * p;
-                if (!pointwise) Im2Col(g, xg, cols);
-                // Runs inline on this participant: the pool does not nest.
-                Sgemm.Multiply(false, false, coutG, p, k, w + (nint)gi * coutG * k, k, pointwise ? xg : cols, p, yg, p, false, pool, level);
+                float* wg = w + (nint)gi * coutG * k;
+                if (pointwise)
+                {
+                    // Runs inline on this participant: the pool does not nest.
+                    Sgemm.Multiply(false, false, coutG, p, k, wg, k, xg, p, yg, p, accumulate, pool, level);
+                }
+                else
+                {
+                    if (padded) ConvColumns.PadInto(g, xg, xp);
+                    var columns = ConvColumns.For(g, padded ? xp : xg, offsets);
+                    Sgemm.MultiplyPackedB(false, coutG, p, k, wg, k, columns, yg, p, accumulate, gemmScratch, level);
+                }
                 if (bias is not null)
                     for (int co = 0; co < coutG; co++)
                     {
@@ -183,15 +237,19 @@ internal sealed unsafe class WeightGradientReduction(int participants)
     private int _done;
 
     /// <summary>Marks <paramref name="participant"/>'s partial as holding <paramref name="items"/> of the call's
-    /// <paramref name="total"/> items; the participant that completes the total adds every partial into <paramref name="dw"/>.</summary>
-    public void Finish(int participant, int items, int total, KernelScratch scratch, float* dw, int size, SimdLevel level)
+    /// <paramref name="total"/> items; the participant that completes the total adds every partial into <paramref name="dw"/>;
+    /// <paramref name="size"/> is the partials' length: dW's, or, with <paramref name="transposed"/>, the layout it describes.</summary>
+    public void Finish(int participant, int items, int total, KernelScratch scratch, float* dw, nint size, SimdLevel level,
+        TransposedPartial? transposed = null)
     {
         Volatile.Write(ref _used[participant], 1);
         if (Interlocked.Add(ref _done, items) != total) return;
         for (int q = 0; q < _used.Length; q++)
         {
             if (Volatile.Read(ref _used[q]) == 0) continue;
-            SimdLoops.Add(dw, scratch.Floats(q, KernelSlot.WeightPartial, size), size, level);
+            float* partial = scratch.Floats(q, KernelSlot.WeightPartial, size);
+            if (transposed is { } t) t.AddInto(dw, partial);
+            else SimdLoops.Add(dw, partial, size, level);
             _used[q] = 0;
         }
         Volatile.Write(ref _done, 0);

@@ -10,8 +10,17 @@ internal enum KernelSlot
     Columns,
     /// <summary>Conv backward-weight: this participant's partial weight gradient, [Cout, Cin/groups·KH·KW].</summary>
     WeightPartial,
-    /// <summary>Depthwise / pooling: one zero- or −∞-padded input (or gradient) plane (see <see cref="PlaneGeometry"/>).</summary>
+    /// <summary>Depthwise / pooling: one zero- or −∞-padded input (or gradient) plane (see <see cref="PlaneGeometry"/>);
+    /// conv: the zero-padded input of one sample-group (see <see cref="ConvColumns"/>).</summary>
     Padded,
+    /// <summary>Conv: the offset of every tap (c, kh, kw) in the padded input, [Cin/groups·KH·KW] ints.</summary>
+    ColumnOffsets,
+    /// <summary>Conv backward-input at stride 1 (participant 0 only, written before the pool runs): the flipped,
+    /// channel-swapped weights, [Cin, Cout/groups, KH, KW].</summary>
+    FlippedWeights,
+    /// <summary>Conv forward on the grid (participant 0 only, written before the pool runs): the weights in 4-row
+    /// panels (see <see cref="DirectConv"/>).</summary>
+    PackedWeights,
     /// <summary>Depthwise / pooling: one output plane with the padded row stride, or its gradient with zeroed margins.</summary>
     Run,
     /// <summary>Depthwise backward-weight: per-tap float64 accumulators.</summary>

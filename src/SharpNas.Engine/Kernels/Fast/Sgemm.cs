@@ -95,6 +95,30 @@ internal static unsafe class Sgemm
         }
     }
 
+    /// <summary>
+    /// <c>C = op(A)·B</c> (or <c>+=</c>) on the calling thread, with B (k × n) packed panel by panel by
+    /// <paramref name="b"/> and packing buffers from <paramref name="scratch"/> (the caller's participant): for
+    /// kernels that already run one product per participant. Sizes are the caller's to guarantee.
+    /// </summary>
+    public static void MultiplyPackedB<TPackB>(bool transA, int m, int n, int k, float* a, int lda, in TPackB b,
+        float* c, int ldc, bool accumulate, WorkerScratch scratch, SimdLevel level) where TPackB : struct, ISgemmPackB
+    {
+        if (m == 0 || n == 0 || k == 0)
+        {
+            // The conv callers never pass an empty product; keep the contract of Multiply anyway.
+            if (!accumulate && k == 0)
+                for (int i = 0; i < m; i++) new Span<float>(c + (nint)i * ldc, n).Clear();
+            return;
+        }
+        var args = new SgemmArgs(transA, false, m, n, k, a, lda, null, 0, c, ldc, accumulate);
+        switch (level)
+        {
+            case SimdLevel.Vector512: SgemmDriver<SgemmTile512>.Block(args, b, 0, m, 0, n, scratch); break;
+            case SimdLevel.Vector256: SgemmDriver<SgemmTile256>.Block(args, b, 0, m, 0, n, scratch); break;
+            default: SgemmDriver<SgemmTileScalar>.Block(args, b, 0, m, 0, n, scratch); break;
+        }
+    }
+
     private static void Run<TKernel>(in SgemmArgs args, WorkerPool pool) where TKernel : struct, ISgemmMicroKernel
     {
         int mPanels = (args.M + TKernel.MR - 1) / TKernel.MR;
@@ -169,8 +193,15 @@ internal readonly unsafe struct SgemmArgs(bool transA, bool transB, int m, int n
 internal static unsafe class SgemmDriver<TKernel> where TKernel : struct, ISgemmMicroKernel
 {
     /// <summary>Computes the band <c>C[m0..m1, n0..n1]</c> with packing buffers from <paramref name="scratch"/>.</summary>
+    public static void Block(in SgemmArgs g, int m0, int m1, int n0, int n1, WorkerScratch scratch) =>
+        Block(g, new MatrixB(g.TransB, g.B, g.Ldb), m0, m1, n0, n1, scratch);
+
+    /// <summary>As <see cref="Block(in SgemmArgs, int, int, int, int, WorkerScratch)"/>, with op(B) produced panel by
+    /// panel by <paramref name="b"/> (its B pointer in <paramref name="g"/> is ignored): a convolution packs its
+    /// columns straight from the input this way, without writing the im2col matrix.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Block(in SgemmArgs g, int m0, int m1, int n0, int n1, WorkerScratch scratch)
+    public static void Block<TPackB>(in SgemmArgs g, in TPackB b, int m0, int m1, int n0, int n1, WorkerScratch scratch)
+        where TPackB : struct, ISgemmPackB
     {
         // Blocks of equal size rather than full blocks and a thin remainder (K = 288 runs as 2 × 144, not 256 + 32):
         // a thin slice pays the full cost of loading and storing C for little work.
@@ -196,7 +227,7 @@ internal static unsafe class SgemmDriver<TKernel> where TKernel : struct, ISgemm
                 int kc = Math.Min(kcStep, g.K - pc);
                 // The first slice writes C (or adds to it when the caller asked); later slices add.
                 bool accumulate = g.Accumulate || pc > 0;
-                PackB(g, pc, kc, jc, nc, packB);
+                b.Pack(pc, kc, jc, nc, TKernel.NR, packB);
                 for (int ic = m0; ic < m1; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, m1 - ic);
@@ -268,21 +299,31 @@ internal static unsafe class SgemmDriver<TKernel> where TKernel : struct, ISgemm
         }
     }
 
-    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-column panels: panel q holds, for each p, the NR values
-    /// op(B)[pc + p, jc + q·NR + j] at <c>dst[q·NR·kc + p·NR + j]</c>; columns past nc are zero.</summary>
-    private static void PackB(in SgemmArgs g, int pc, int kc, int jc, int nc, float* dst)
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+}
+
+/// <summary>Produces packed panels of op(B) for <see cref="SgemmDriver{TKernel}"/>.</summary>
+internal unsafe interface ISgemmPackB
+{
+    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into <paramref name="width"/>-column panels: panel q holds, for each
+    /// p, the values op(B)[pc + p, jc + q·width + j] at <c>dst[q·width·kc + p·width + j]</c>; columns past nc are zero.</summary>
+    void Pack(int pc, int kc, int jc, int nc, int width, float* dst);
+}
+
+/// <summary>op(B) stored as a matrix: B, or Bᵀ when <paramref name="trans"/> (layout in <see cref="Sgemm"/>).</summary>
+internal readonly unsafe struct MatrixB(bool trans, float* b, int ldb) : ISgemmPackB
+{
+    public void Pack(int pc, int kc, int jc, int nc, int width, float* dst)
     {
-        if (!g.TransB)
+        if (!trans)
         {
-            SgemmPacking.Gather(g.B + (nint)pc * g.Ldb + jc, g.Ldb, nc, TKernel.NR, kc, dst);
+            SgemmPacking.Gather(b + (nint)pc * ldb + jc, ldb, nc, width, kc, dst);
             return;
         }
-        for (int jr = 0; jr < nc; jr += TKernel.NR)
+        for (int jr = 0; jr < nc; jr += width)
         {
-            int nr = Math.Min(TKernel.NR, nc - jr);
-            SgemmPacking.Transpose(g.B + (nint)(jc + jr) * g.Ldb + pc, g.Ldb, nr, TKernel.NR, kc, dst + (nint)jr * kc);
+            int nr = Math.Min(width, nc - jr);
+            SgemmPacking.Transpose(b + (nint)(jc + jr) * ldb + pc, ldb, nr, width, kc, dst + (nint)jr * kc);
         }
     }
-
-    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 }

@@ -1,0 +1,333 @@
+// Stride-1 convolution on the "padded-width grid", without im2col and without packing the input.
+//
+// Copy one sample-group into a zero-padded buffer xp [Cin/groups, Hp, Wp]. Number the outputs on a grid as wide as
+// the padded input, g = oh·Wp + ow (the columns ow ≥ OW of each row are junk, computed and dropped). Then tap
+// k = (c, kh, kw) of output g reads xp[offset[k] + g]: along g, every tap is a contiguous run of the input, so a
+// register tile reads its vectors of B straight from xp, with one offset per tap and no packing.
+//   forward          Ygrid[co, g]  = Σ_k W[co, k] · xp[offset[k] + g]           (4 × 24 or 6 × 16 channels × grid points)
+//   backward weight  dWᵀ[k, co]   += Σ_g xp[offset[k] + g] · dYgridᵀ[g, co]     (6 taps × 16 channels per tile)
+// and a stride-1 backward-input is the forward of dY with flipped weights (GemmConv.TransposedGeometry).
+// The junk columns cost (Wp − OW)/Wp of the work, so the grid is used only where rows are long (Applies); a 32-wide
+// ResNet stage-1 plane pays 2/34. Every other conv keeps the packed GEMM path.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using SharpNas.Engine.Parallel;
+
+namespace SharpNas.Engine.Kernels.Fast;
+
+internal static unsafe class DirectConv
+{
+    /// <summary>The two forward tiles, output channels × grid points, 12 accumulators each: 4 × 24 (3 loads of the
+    /// input, 4 broadcasts per tap) and 6 × 16 (2 loads, 6 broadcasts). Each conv takes the one that wastes less
+    /// work on rounding its channels and grid up to whole tiles (<see cref="WideTile"/>).</summary>
+    private const int WideRows = 4, WideCols = 24, TallRows = 6, TallCols = 16;
+
+    /// <summary>Backward-weight tile: taps × output channels (12 accumulators, 2 loads of dY, 6 broadcasts).</summary>
+    private const int WeightRows = 6, WeightCols = 16;
+
+    /// <summary>True when the grid kernels handle <paramref name="g"/>: AVX2 with FMA, stride 1, a kernel larger than
+    /// 1×1 (1×1 convs go straight to GEMM), not depthwise, and junk columns at most 1/8 of the grid.</summary>
+    public static bool Applies(in ConvGeometry g, SimdLevel level)
+    {
+        if (level < SimdLevel.Vector256 || !Fma.IsSupported || g.StrideH != 1 || g.StrideW != 1 || g.IsDepthwise || GemmConv.IsPointwise(g))
+            return false;
+        int wp = g.PadLeft + g.W + g.PadRight;
+        return (wp - g.OW) * 4 <= wp;
+    }
+
+    private readonly record struct Grid(int Hp, int Wp, int Length, int Taps)
+    {
+        public static Grid Of(in ConvGeometry g)
+        {
+            int hp = g.PadTop + g.H + g.PadBottom, wp = g.PadLeft + g.W + g.PadRight;
+            return new Grid(hp, wp, g.OH * wp, g.CinPerGroup * g.KH * g.KW);
+        }
+
+        /// <summary>Floats of the padded input, with slack for the last tile's reads past the last grid point.</summary>
+        public nint PaddedFloats(int cinG) => (nint)cinG * Hp * Wp + Wp + WideCols + 16;
+    }
+
+    /// <summary>True when the 4 × 24 tile wastes less than the 6 × 16 one on <paramref name="g"/>'s channels and grid.</summary>
+    private static bool WideTile(in ConvGeometry g)
+    {
+        long length = Grid.Of(g).Length, cout = g.CoutPerGroup;
+        return (long)RoundUp((int)cout, WideRows) * RoundUp((int)length, WideCols) <= (long)RoundUp((int)cout, TallRows) * RoundUp((int)length, TallCols);
+    }
+
+    public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, bool accumulate,
+        WorkerPool pool, KernelScratch scratch)
+    {
+        bool wide = WideTile(g);
+        int rows = wide ? WideRows : TallRows, k = g.CinPerGroup * g.KH * g.KW;
+        float* packed = scratch.Floats(0, KernelSlot.PackedWeights, (nint)g.Groups * RoundUp(g.CoutPerGroup, rows) * k);
+        PackForwardWeights(g, w, rows, packed);
+        if (wide) pool.Run(g.N * g.Groups, new ForwardJob<WideTile4x24>(g, x, packed, bias, y, accumulate, scratch));
+        else pool.Run(g.N * g.Groups, new ForwardJob<TallTile6x16>(g, x, packed, bias, y, accumulate, scratch));
+    }
+
+    public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
+        WeightGradientReduction reduction) =>
+        pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, scratch, reduction));
+
+    /// <summary>packed[gi][t][p][r] = W[gi·CoutG + t·rows + r, p] (zero past CoutG): one panel per tile row.</summary>
+    private static void PackForwardWeights(in ConvGeometry g, float* w, int rows, float* packed)
+    {
+        int coutG = g.CoutPerGroup, k = g.CinPerGroup * g.KH * g.KW, rowsPadded = RoundUp(coutG, rows);
+        for (int gi = 0; gi < g.Groups; gi++)
+        for (int t = 0; t < rowsPadded; t += rows)
+        {
+            float* panel = packed + ((nint)gi * rowsPadded + t) * k;
+            for (int r = 0; r < rows; r++)
+            {
+                int co = t + r;
+                float* src = w + ((nint)gi * coutG + co) * k;
+                for (int p = 0; p < k; p++) panel[p * rows + r] = co < coutG ? src[p] : 0f;
+            }
+        }
+    }
+
+    /// <summary>Zero-padded copy of one sample-group plus its slack, and the tap offsets.</summary>
+    private static float* Prepare(in ConvGeometry g, in Grid grid, float* xg, int participant, KernelScratch scratch, out int* offsets)
+    {
+        float* xp = scratch.Floats(participant, KernelSlot.Padded, grid.PaddedFloats(g.CinPerGroup));
+        ConvColumns.PadInto(g, xg, xp);
+        nint used = (nint)g.CinPerGroup * grid.Hp * grid.Wp;
+        new Span<float>(xp + used, (int)(grid.PaddedFloats(g.CinPerGroup) - used)).Clear();
+        offsets = (int*)scratch.Floats(participant, KernelSlot.ColumnOffsets, grid.Taps);
+        ConvColumns.FillOffsets(g, offsets);
+        return xp;
+    }
+
+    private readonly struct ForwardJob<TTile>(ConvGeometry g, float* x, float* packed, float* bias, float* y, bool accumulate,
+        KernelScratch scratch) : IParallelJob where TTile : struct, IForwardTile
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            Grid grid = Grid.Of(g);
+            int coutG = g.CoutPerGroup, rowsPadded = RoundUp(coutG, TTile.Rows), p = g.OH * g.OW;
+            int ldg = RoundUp(grid.Length, TTile.Cols);
+            float* ygrid = scratch.Floats(participant, KernelSlot.Columns, (nint)rowsPadded * ldg);
+            for (int item = begin; item < end; item++)
+            {
+                int n = item / g.Groups, gi = item % g.Groups;
+                float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
+                float* xp = Prepare(g, grid, xg, participant, scratch, out int* offsets);
+                float* wg = packed + (nint)gi * rowsPadded * grid.Taps;
+                for (int g0 = 0; g0 < grid.Length; g0 += TTile.Cols)
+                    for (int t = 0; t < rowsPadded; t += TTile.Rows)
+                        TTile.Run(grid.Taps, wg + (nint)t * grid.Taps, xp + g0, offsets, ygrid + (nint)t * ldg + g0, ldg);
+
+                // Drop the junk columns: y (=, or +=) the valid part of each grid row, plus the bias.
+                float* yg = y + ((nint)n * g.Cout + gi * coutG) * p;
+                for (int co = 0; co < coutG; co++)
+                {
+                    float b = bias is null ? 0f : bias[gi * coutG + co];
+                    for (int oh = 0; oh < g.OH; oh++)
+                    {
+                        float* src = ygrid + (nint)co * ldg + oh * grid.Wp;
+                        float* dst = yg + (nint)co * p + oh * g.OW;
+                        if (!accumulate) SimdLoops.ScaleShift(dst, src, 1f, b, g.OW, SimdLevel.Vector256);
+                        else
+                        {
+                            SimdLoops.Add(dst, src, g.OW, SimdLevel.Vector256);
+                            if (b != 0f) SimdLoops.ScaleShift(dst, dst, 1f, b, g.OW, SimdLevel.Vector256);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A forward register tile: <c>C[r, j] = Σ_p a[p·Rows + r] · x[offsets[p] + j]</c>, r &lt; Rows, j &lt; Cols.</summary>
+    private interface IForwardTile
+    {
+        static abstract int Rows { get; }
+        static abstract int Cols { get; }
+        static abstract void Run(int taps, float* a, float* x, int* offsets, float* c, nint ldc);
+    }
+
+    private readonly struct WideTile4x24 : IForwardTile
+    {
+        public static int Rows => WideRows;
+        public static int Cols => WideCols;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(int taps, float* a, float* x, int* offsets, float* c, nint ldc)
+        {
+            Vector256<float> c00 = default, c01 = default, c02 = default;
+            Vector256<float> c10 = default, c11 = default, c12 = default;
+            Vector256<float> c20 = default, c21 = default, c22 = default;
+            Vector256<float> c30 = default, c31 = default, c32 = default;
+            for (int p = 0; p < taps; p++)
+            {
+                float* s = x + offsets[p];
+                Vector256<float> b0 = Vector256.Load(s), b1 = Vector256.Load(s + 8), b2 = Vector256.Load(s + 16);
+                Vector256<float> ar = Vector256.Create(a[0]);
+                c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01); c02 = Fma.MultiplyAdd(ar, b2, c02);
+                ar = Vector256.Create(a[1]);
+                c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11); c12 = Fma.MultiplyAdd(ar, b2, c12);
+                ar = Vector256.Create(a[2]);
+                c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21); c22 = Fma.MultiplyAdd(ar, b2, c22);
+                ar = Vector256.Create(a[3]);
+                c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31); c32 = Fma.MultiplyAdd(ar, b2, c32);
+                a += WideRows;
+            }
+            c00.Store(c); c01.Store(c + 8); c02.Store(c + 16);
+            c10.Store(c + ldc); c11.Store(c + ldc + 8); c12.Store(c + ldc + 16);
+            c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8); c22.Store(c + 2 * ldc + 16);
+            c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8); c32.Store(c + 3 * ldc + 16);
+        }
+    }
+
+    private readonly struct TallTile6x16 : IForwardTile
+    {
+        public static int Rows => TallRows;
+        public static int Cols => TallCols;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(int taps, float* a, float* x, int* offsets, float* c, nint ldc)
+        {
+            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            for (int p = 0; p < taps; p++)
+            {
+                float* s = x + offsets[p];
+                Vector256<float> b0 = Vector256.Load(s), b1 = Vector256.Load(s + 8);
+                Vector256<float> ar = Vector256.Create(a[0]);
+                c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01);
+                ar = Vector256.Create(a[1]);
+                c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
+                ar = Vector256.Create(a[2]);
+                c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
+                ar = Vector256.Create(a[3]);
+                c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
+                ar = Vector256.Create(a[4]);
+                c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
+                ar = Vector256.Create(a[5]);
+                c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
+                a += TallRows;
+            }
+            c00.Store(c); c01.Store(c + 8);
+            c10.Store(c + ldc); c11.Store(c + ldc + 8);
+            c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+            c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+            c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+            c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
+        }
+    }
+
+    private readonly struct BackwardWeightJob(ConvGeometry g, float* x, float* dy, float* dw, KernelScratch scratch,
+        WeightGradientReduction reduction) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            Grid grid = Grid.Of(g);
+            int coutG = g.CoutPerGroup, colsPadded = RoundUp(coutG, WeightCols), p = g.OH * g.OW;
+            // This participant's partial dWᵀ, [groups][taps][colsPadded].
+            nint partialSize = (nint)g.Groups * grid.Taps * colsPadded;
+            float* partial = scratch.Floats(participant, KernelSlot.WeightPartial, partialSize);
+            new Span<float>(partial, (int)partialSize).Clear();
+            float* dyT = scratch.Floats(participant, KernelSlot.Columns, (nint)grid.Length * colsPadded);
+            try
+            {
+                for (int item = begin; item < end; item++)
+                {
+                    int n = item / g.Groups, gi = item % g.Groups;
+                    float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
+                    float* xp = Prepare(g, grid, xg, participant, scratch, out int* offsets);
+                    TransposeToGrid(g, grid, dy + ((nint)n * g.Cout + gi * coutG) * p, dyT, colsPadded);
+                    float* pg = partial + (nint)gi * grid.Taps * colsPadded;
+                    for (int k0 = 0; k0 < grid.Taps; k0 += WeightRows)
+                        for (int c0 = 0; c0 < colsPadded; c0 += WeightCols)
+                            WeightTile(grid.Length, xp, offsets + k0, Math.Min(WeightRows, grid.Taps - k0), dyT + c0, colsPadded,
+                                pg + (nint)k0 * colsPadded + c0, colsPadded);
+                }
+            }
+            finally
+            {
+                reduction.Finish(participant, end - begin, g.N * g.Groups, scratch, dw, partialSize, SimdLevel.Vector256,
+                    new TransposedPartial(g.Groups, coutG, grid.Taps, colsPadded));
+            }
+        }
+    }
+
+    /// <summary>dyT[gp, co] = dY[co, oh, ow] at grid point gp = oh·Wp + ow (zero in the junk columns and past CoutG).</summary>
+    private static void TransposeToGrid(in ConvGeometry g, in Grid grid, float* dyg, float* dyT, int ld)
+    {
+        new Span<float>(dyT, grid.Length * ld).Clear();
+        for (int co = 0; co < g.CoutPerGroup; co++)
+        {
+            float* src = dyg + (nint)co * g.OH * g.OW;
+            for (int oh = 0; oh < g.OH; oh++)
+            {
+                float* d = dyT + (nint)oh * grid.Wp * ld + co;
+                float* s = src + oh * g.OW;
+                for (int ow = 0; ow < g.OW; ow++) d[(nint)ow * ld] = s[ow];
+            }
+        }
+    }
+
+    /// <summary>C[r, j] += Σ_gp x[offsets[r] + gp] · b[gp·ldb + j] for r &lt; rows (of 6), j &lt; 16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightTile(int length, float* x, int* offsets, int rows, float* b, nint ldb, float* c, nint ldc)
+    {
+        // Rows past the last tap repeat tap 0 and are not stored.
+        float* x0 = x + offsets[0];
+        float* x1 = x + offsets[rows > 1 ? 1 : 0];
+        float* x2 = x + offsets[rows > 2 ? 2 : 0];
+        float* x3 = x + offsets[rows > 3 ? 3 : 0];
+        float* x4 = x + offsets[rows > 4 ? 4 : 0];
+        float* x5 = x + offsets[rows > 5 ? 5 : 0];
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (nint q = 0; q < length; q++)
+        {
+            Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+            Vector256<float> ar = Vector256.Create(x0[q]);
+            c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01);
+            ar = Vector256.Create(x1[q]);
+            c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
+            ar = Vector256.Create(x2[q]);
+            c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
+            ar = Vector256.Create(x3[q]);
+            c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
+            ar = Vector256.Create(x4[q]);
+            c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
+            ar = Vector256.Create(x5[q]);
+            c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
+            b += ldb;
+        }
+        AddRow(c, c00, c01);
+        if (rows > 1) AddRow(c + ldc, c10, c11);
+        if (rows > 2) AddRow(c + 2 * ldc, c20, c21);
+        if (rows > 3) AddRow(c + 3 * ldc, c30, c31);
+        if (rows > 4) AddRow(c + 4 * ldc, c40, c41);
+        if (rows > 5) AddRow(c + 5 * ldc, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(float* c, Vector256<float> lo, Vector256<float> hi)
+    {
+        (Vector256.Load(c) + lo).Store(c);
+        (Vector256.Load(c + 8) + hi).Store(c + 8);
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+}
+
+/// <summary>A weight-gradient partial stored transposed per group, [groups][taps][ld], to be added into dW
+/// ([groups·CoutG, taps]) by <see cref="WeightGradientReduction"/>.</summary>
+internal readonly record struct TransposedPartial(int Groups, int CoutPerGroup, int Taps, int Ld)
+{
+    public unsafe void AddInto(float* dw, float* partial)
+    {
+        for (int gi = 0; gi < Groups; gi++)
+        for (int k = 0; k < Taps; k++)
+        {
+            float* src = partial + ((nint)gi * Taps + k) * Ld;
+            float* dst = dw + (nint)gi * CoutPerGroup * Taps + k;
+            for (int co = 0; co < CoutPerGroup; co++) dst[(nint)co * Taps] += src[co];
+        }
+    }
+}
