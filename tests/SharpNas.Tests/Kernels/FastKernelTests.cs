@@ -51,6 +51,9 @@ public sealed class FastKernelTests
         new(2, 3, 9, 30, 5, 3, 3, Pad: (2, 2, 2, 2), Dilation: (2, 2)),                   // grid kernels: dilation
         new(3, 2, 4, 40, 3, 3, 5, Pad: (1, 0, 1, 4)),                                     // grid kernels: asymmetric, 3×5
         new(2, 4, 6, 6, 5, 3, 3, Pad: (1, 1, 1, 1)),                                      // grid kernels: the 6 × 16 tile, 5 channels
+        new(2, 16, 16, 16, 32, 3, 3, Stride: (2, 2), Pad: (1, 1, 1, 1)),                  // grid kernels on phase planes: ResNet's stride 2
+        new(1, 3, 9, 31, 6, 3, 3, Stride: (2, 2), Pad: (2, 2, 2, 2), Dilation: (2, 2)),   // phase planes with dilation
+        new(2, 2, 11, 22, 4, 3, 3, Stride: (3, 2), Pad: (0, 1, 2, 1)),                    // phase planes: uneven strides, asymmetric padding
     ];
 
     private static readonly PoolCase[] PoolCases =

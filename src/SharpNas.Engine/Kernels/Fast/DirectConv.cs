@@ -8,7 +8,9 @@
 //   backward weight  dWᵀ[k, co]   += Σ_g xp[offset[k] + g] · dYgridᵀ[g, co]     (6 taps × 16 channels per tile)
 // and a stride-1 backward-input is the forward of dY with flipped weights (GemmConv.TransposedGeometry).
 // The junk columns cost (Wp − OW)/Wp of the work, so the grid is used only where rows are long (Applies); a 32-wide
-// ResNet stage-1 plane pays 2/34. Every other conv keeps the packed GEMM path.
+// ResNet stage-1 plane pays 2/34. A strided conv first splits the padded input into strideH·strideW phase planes
+// (plane (a, b) holds the rows ≡ a and columns ≡ b), in which every tap reads at stride 1. Every other conv keeps the
+// packed GEMM path.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -26,26 +28,32 @@ internal static unsafe class DirectConv
     /// <summary>Backward-weight tile: taps × output channels (12 accumulators, 2 loads of dY, 6 broadcasts).</summary>
     private const int WeightRows = 6, WeightCols = 16;
 
-    /// <summary>True when the grid kernels handle <paramref name="g"/>: AVX2 with FMA, stride 1, a kernel larger than
-    /// 1×1 (1×1 convs go straight to GEMM), not depthwise, and junk columns at most 1/8 of the grid.</summary>
+    /// <summary>True when the grid kernels handle <paramref name="g"/>: AVX2 with FMA, a kernel larger than 1×1 (1×1
+    /// convs go straight to GEMM), not depthwise, and junk columns at most 1/4 of the grid.</summary>
     public static bool Applies(in ConvGeometry g, SimdLevel level)
     {
-        if (level < SimdLevel.Vector256 || !Fma.IsSupported || g.StrideH != 1 || g.StrideW != 1 || g.IsDepthwise || GemmConv.IsPointwise(g))
+        if (level < SimdLevel.Vector256 || !Fma.IsSupported || g.IsDepthwise || (g.KH == 1 && g.KW == 1))
             return false;
-        int wp = g.PadLeft + g.W + g.PadRight;
-        return (wp - g.OW) * 4 <= wp;
+        Grid grid = Grid.Of(g);
+        return (grid.Wp - g.OW) * 4 <= grid.Wp;
     }
 
-    private readonly record struct Grid(int Hp, int Wp, int Length, int Taps)
+    /// <summary>The buffer the tiles read: <c>Phases</c> = strideH·strideW planes of <c>Hp × Wp</c> per input channel
+    /// (one plane, the padded input, at stride 1), the grid of <c>Length = OH·Wp</c> points and the taps.</summary>
+    private readonly record struct Grid(int Hp, int Wp, int Phases, int Length, int Taps)
     {
         public static Grid Of(in ConvGeometry g)
         {
             int hp = g.PadTop + g.H + g.PadBottom, wp = g.PadLeft + g.W + g.PadRight;
-            return new Grid(hp, wp, g.OH * wp, g.CinPerGroup * g.KH * g.KW);
+            int hq = (hp + g.StrideH - 1) / g.StrideH, wq = (wp + g.StrideW - 1) / g.StrideW;
+            return new Grid(hq, wq, g.StrideH * g.StrideW, g.OH * wq, g.CinPerGroup * g.KH * g.KW);
         }
 
-        /// <summary>Floats of the padded input, with slack for the last tile's reads past the last grid point.</summary>
-        public nint PaddedFloats(int cinG) => (nint)cinG * Hp * Wp + Wp + WideCols + 16;
+        /// <summary>Floats of the planes of one sample-group.</summary>
+        public nint PlaneFloats(int cinG) => (nint)cinG * Phases * Hp * Wp;
+
+        /// <summary>Floats of the buffer, with slack for the last tile's reads past the last grid point.</summary>
+        public nint PaddedFloats(int cinG) => PlaneFloats(cinG) + Wp + WideCols + 16;
     }
 
     /// <summary>True when the 4 × 24 tile wastes less than the 6 × 16 one on <paramref name="g"/>'s channels and grid.</summary>
@@ -55,15 +63,11 @@ internal static unsafe class DirectConv
         return (long)RoundUp((int)cout, WideRows) * RoundUp((int)length, WideCols) <= (long)RoundUp((int)cout, TallRows) * RoundUp((int)length, TallCols);
     }
 
-    public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, bool accumulate,
+    public static void Forward(in ConvGeometry g, float* x, ConvWeights w, float* bias, float* y, bool accumulate,
         WorkerPool pool, KernelScratch scratch)
     {
-        bool wide = WideTile(g);
-        int rows = wide ? WideRows : TallRows, k = g.CinPerGroup * g.KH * g.KW;
-        float* packed = scratch.Floats(0, KernelSlot.PackedWeights, (nint)g.Groups * RoundUp(g.CoutPerGroup, rows) * k);
-        PackForwardWeights(g, w, rows, packed);
-        if (wide) pool.Run(g.N * g.Groups, new ForwardJob<WideTile4x24>(g, x, packed, bias, y, accumulate, scratch));
-        else pool.Run(g.N * g.Groups, new ForwardJob<TallTile6x16>(g, x, packed, bias, y, accumulate, scratch));
+        if (WideTile(g)) pool.Run(g.N * g.Groups, new ForwardJob<WideTile4x24>(g, x, w, bias, y, accumulate, scratch));
+        else pool.Run(g.N * g.Groups, new ForwardJob<TallTile6x16>(g, x, w, bias, y, accumulate, scratch));
     }
 
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
@@ -87,25 +91,79 @@ internal static unsafe class DirectConv
         }
     }
 
-    /// <summary>Zero-padded copy of one sample-group plus its slack, and the tap offsets.</summary>
+    /// <summary>The planes of one sample-group plus their zeroed slack, and the tap offsets into them.</summary>
     private static float* Prepare(in ConvGeometry g, in Grid grid, float* xg, int participant, KernelScratch scratch, out int* offsets)
     {
         float* xp = scratch.Floats(participant, KernelSlot.Padded, grid.PaddedFloats(g.CinPerGroup));
-        ConvColumns.PadInto(g, xg, xp);
-        nint used = (nint)g.CinPerGroup * grid.Hp * grid.Wp;
-        new Span<float>(xp + used, (int)(grid.PaddedFloats(g.CinPerGroup) - used)).Clear();
         offsets = (int*)scratch.Floats(participant, KernelSlot.ColumnOffsets, grid.Taps);
-        ConvColumns.FillOffsets(g, offsets);
+        if (grid.Phases == 1)
+        {
+            ConvColumns.PadInto(g, xg, xp);
+            ConvColumns.FillOffsets(g, offsets);
+        }
+        else
+        {
+            PhaseInto(g, grid, xg, xp);
+            FillPhaseOffsets(g, grid, offsets);
+        }
+        nint used = grid.PlaneFloats(g.CinPerGroup);
+        new Span<float>(xp + used, (int)(grid.PaddedFloats(g.CinPerGroup) - used)).Clear();
         return xp;
     }
 
-    private readonly struct ForwardJob<TTile>(ConvGeometry g, float* x, float* packed, float* bias, float* y, bool accumulate,
+    /// <summary>Strided convs: plane (c, a, b)[i, j] = padded input [c, i·strideH + a, j·strideW + b] (zero outside
+    /// the image), so that each tap reads one plane at stride 1.</summary>
+    private static void PhaseInto(in ConvGeometry g, in Grid grid, float* xg, float* xp)
+    {
+        for (int c = 0; c < g.CinPerGroup; c++)
+        for (int a = 0; a < g.StrideH; a++)
+        for (int b = 0; b < g.StrideW; b++)
+        {
+            float* plane = xp + (((nint)c * g.StrideH + a) * g.StrideW + b) * grid.Hp * grid.Wp;
+            float* src = xg + (nint)c * g.H * g.W;
+            for (int i = 0; i < grid.Hp; i++)
+            {
+                float* d = plane + (nint)i * grid.Wp;
+                int h = i * g.StrideH + a - g.PadTop;
+                if ((uint)h >= (uint)g.H)
+                {
+                    new Span<float>(d, grid.Wp).Clear();
+                    continue;
+                }
+                float* row = src + (nint)h * g.W;
+                for (int j = 0; j < grid.Wp; j++)
+                {
+                    int w = j * g.StrideW + b - g.PadLeft;
+                    d[j] = (uint)w < (uint)g.W ? row[w] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>Tap (c, kh, kw) reads plane (c, kh·dH mod sH, kw·dW mod sW) from row kh·dH div sH, column kw·dW div sW.</summary>
+    private static void FillPhaseOffsets(in ConvGeometry g, in Grid grid, int* offsets)
+    {
+        int k = 0;
+        for (int c = 0; c < g.CinPerGroup; c++)
+        for (int kh = 0; kh < g.KH; kh++)
+        for (int kw = 0; kw < g.KW; kw++)
+        {
+            int y = kh * g.DilationH, x = kw * g.DilationW;
+            int plane = (c * g.StrideH + y % g.StrideH) * g.StrideW + x % g.StrideW;
+            offsets[k++] = (plane * grid.Hp + y / g.StrideH) * grid.Wp + x / g.StrideW;
+        }
+    }
+
+    private readonly struct ForwardJob<TTile>(ConvGeometry g, float* x, ConvWeights weights, float* bias, float* y, bool accumulate,
         KernelScratch scratch) : IParallelJob where TTile : struct, IForwardTile
     {
         public void Execute(int begin, int end, int participant)
         {
             Grid grid = Grid.Of(g);
             int coutG = g.CoutPerGroup, rowsPadded = RoundUp(coutG, TTile.Rows), p = g.OH * g.OW;
+            // Each participant packs its own copy (a few KiB to a few hundred): nothing is shared outside the operation.
+            float* packed = scratch.Floats(participant, KernelSlot.PackedWeights, (nint)g.Groups * rowsPadded * grid.Taps);
+            PackForwardWeights(g, weights.Resolve(participant, scratch), TTile.Rows, packed);
             int ldg = RoundUp(grid.Length, TTile.Cols);
             float* ygrid = scratch.Floats(participant, KernelSlot.Columns, (nint)rowsPadded * ldg);
             for (int item = begin; item < end; item++)

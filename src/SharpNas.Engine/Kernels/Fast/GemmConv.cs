@@ -20,8 +20,8 @@ internal static unsafe class GemmConv
 
     public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level)
     {
-        if (DirectConv.Applies(g, level)) DirectConv.Forward(g, x, w, bias, y, accumulate: false, pool, scratch);
-        else pool.Run(g.N * g.Groups, new ForwardJob(g, x, w, bias, y, pool, scratch, level));
+        if (DirectConv.Applies(g, level)) DirectConv.Forward(g, x, ConvWeights.Plain(w), bias, y, accumulate: false, pool, scratch);
+        else pool.Run(g.N * g.Groups, new ForwardJob(g, x, ConvWeights.Plain(w), bias, y, pool, scratch, level));
     }
 
     public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level)
@@ -29,8 +29,7 @@ internal static unsafe class GemmConv
         if (!IsPointwise(g) && TransposedGeometry(g) is { } t)
         {
             // dX += conv(dY, W flipped in space with in/out channels swapped), stride 1: the implicit forward, no col2im.
-            float* flipped = scratch.Floats(0, KernelSlot.FlippedWeights, (nint)g.Cout * g.CinPerGroup * g.KH * g.KW);
-            FlipWeights(g, w, flipped);
+            var flipped = ConvWeights.Flipped(g, w);
             if (DirectConv.Applies(t, level)) DirectConv.Forward(t, dy, flipped, null, dx, accumulate: true, pool, scratch);
             else pool.Run(t.N * t.Groups, new ForwardJob(t, dy, flipped, null, dx, pool, scratch, level, accumulate: true));
             return;
@@ -47,20 +46,6 @@ internal static unsafe class GemmConv
             return null;
         return ConvGeometry.Create("conv2d backward input", [g.N, g.Cout, g.OH, g.OW], [g.Cin, g.CoutPerGroup, g.KH, g.KW], 1, 1,
             reachH - g.PadTop, reachW - g.PadLeft, reachH - g.PadBottom, reachW - g.PadRight, g.DilationH, g.DilationW, g.Groups);
-    }
-
-    /// <summary>W'[gi·CinG + ci, co, kh, kw] = W[gi·CoutG + co, ci, KH−1−kh, KW−1−kw]: the weight of the transposed conv.</summary>
-    private static void FlipWeights(in ConvGeometry g, float* w, float* flipped)
-    {
-        int taps = g.KH * g.KW, cinG = g.CinPerGroup, coutG = g.CoutPerGroup;
-        for (int gi = 0; gi < g.Groups; gi++)
-        for (int ci = 0; ci < cinG; ci++)
-        for (int co = 0; co < coutG; co++)
-        {
-            float* src = w + (((nint)gi * coutG + co) * cinG + ci) * taps;
-            float* dst = flipped + (((nint)gi * cinG + ci) * coutG + co) * taps;
-            for (int t = 0; t < taps; t++) dst[t] = src[taps - 1 - t];
-        }
     }
 
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
@@ -130,11 +115,12 @@ internal static unsafe class GemmConv
         hi = g.W - 1 - iw0 < 0 ? 0 : Math.Min(g.OW, (g.W - 1 - iw0) / g.StrideW + 1);
     }
 
-    private readonly struct ForwardJob(ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch,
+    private readonly struct ForwardJob(ConvGeometry g, float* x, ConvWeights weights, float* bias, float* y, WorkerPool pool, KernelScratch scratch,
         SimdLevel level, bool accumulate = false) : IParallelJob
     {
         public void Execute(int begin, int end, int participant)
         {
+            float* w = weights.Resolve(participant, scratch);
             int p = g.OH * g.OW, k = g.CinPerGroup * g.KH * g.KW, coutG = g.CoutPerGroup;
             bool pointwise = IsPointwise(g), padded = ConvColumns.NeedsPadding(g);
             float* xp = padded ? scratch.Floats(participant, KernelSlot.Padded, ConvColumns.PaddedSize(g)) : null;
@@ -253,5 +239,43 @@ internal sealed unsafe class WeightGradientReduction(int participants)
             _used[q] = 0;
         }
         Volatile.Write(ref _done, 0);
+    }
+}
+
+/// <summary>
+/// The weights a forward job multiplies by: a conv's own, or, for a stride-1 backward-input, the weights of the
+/// transposed conv, W'[gi·CinG + ci, co, kh, kw] = W[gi·CoutG + co, ci, KH−1−kh, KW−1−kw], which each participant
+/// derives into its own scratch inside the pool operation (so concurrent callers never share the buffer).
+/// </summary>
+internal readonly unsafe struct ConvWeights
+{
+    private readonly float* _w;
+    private readonly int _groups, _cinG, _coutG, _taps;
+    private readonly bool _flip;
+
+    private ConvWeights(float* w, bool flip, int groups, int cinG, int coutG, int taps)
+    {
+        _w = w; _flip = flip; _groups = groups; _cinG = cinG; _coutG = coutG; _taps = taps;
+    }
+
+    public static ConvWeights Plain(float* w) => new(w, false, 0, 0, 0, 0);
+
+    /// <summary>The transposed-conv weights of <paramref name="g"/>'s weights <paramref name="w"/>.</summary>
+    public static ConvWeights Flipped(in ConvGeometry g, float* w) => new(w, true, g.Groups, g.CinPerGroup, g.CoutPerGroup, g.KH * g.KW);
+
+    /// <summary>The weights, laid out as the conv being run expects them.</summary>
+    public float* Resolve(int participant, KernelScratch scratch)
+    {
+        if (!_flip) return _w;
+        float* flipped = scratch.Floats(participant, KernelSlot.FlippedWeights, (nint)_groups * _coutG * _cinG * _taps);
+        for (int gi = 0; gi < _groups; gi++)
+        for (int ci = 0; ci < _cinG; ci++)
+        for (int co = 0; co < _coutG; co++)
+        {
+            float* src = _w + (((nint)gi * _coutG + co) * _cinG + ci) * _taps;
+            float* dst = flipped + (((nint)gi * _cinG + ci) * _coutG + co) * _taps;
+            for (int t = 0; t < _taps; t++) dst[t] = src[_taps - 1 - t];
+        }
+        return flipped;
     }
 }

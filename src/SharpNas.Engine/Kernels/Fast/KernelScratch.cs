@@ -15,11 +15,9 @@ internal enum KernelSlot
     Padded,
     /// <summary>Conv: the offset of every tap (c, kh, kw) in the padded input, [Cin/groups·KH·KW] ints.</summary>
     ColumnOffsets,
-    /// <summary>Conv backward-input at stride 1 (participant 0 only, written before the pool runs): the flipped,
-    /// channel-swapped weights, [Cin, Cout/groups, KH, KW].</summary>
+    /// <summary>Conv backward-input at stride 1: the flipped, channel-swapped weights, [Cin, Cout/groups, KH, KW].</summary>
     FlippedWeights,
-    /// <summary>Conv forward on the grid (participant 0 only, written before the pool runs): the weights in 4-row
-    /// panels (see <see cref="DirectConv"/>).</summary>
+    /// <summary>Conv forward on the grid: the weights in tile-row panels (see <see cref="DirectConv"/>).</summary>
     PackedWeights,
     /// <summary>Depthwise / pooling: one output plane with the padded row stride, or its gradient with zeroed margins.</summary>
     Run,
