@@ -133,12 +133,13 @@ public sealed class Tensor
     /// empty array, so that genuinely empty tensors are not mistaken for released ones).</summary>
     internal static readonly float[] ReleasedBuffer = new float[0];
 
-    /// <summary>True once the scope that owned this tensor's buffer (or its base's) has been disposed.</summary>
+    /// <summary>True once the scope that owned this tensor's buffer (or its base's) has been disposed, or the buffer was
+    /// released early (<see cref="Release"/>).</summary>
     internal bool IsReleased => ReferenceEquals(Buffer, ReleasedBuffer) || (Base is not null && !ReferenceEquals(Base.Buffer, Buffer));
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void ThrowReleased() =>
-        throw new InvalidOperationException($"Tensor{ShapeString}{(Name is null ? "" : " " + Name)} was used after the TensorScope that created it was disposed; read results before the scope ends or keep the tensor with TensorScope.Keep");
+        throw new InvalidOperationException($"Tensor{ShapeString}{(Name is null ? "" : " " + Name)} was used after its buffer went back to the pool (the TensorScope that created it was disposed, or it was released as dead with Tensor.Release); read results before the scope ends or keep the tensor with TensorScope.Keep");
 
     /// <summary>The single value of a one-element tensor.</summary>
     public float Item()
@@ -233,6 +234,25 @@ public sealed class Tensor
         g.Pool.Return(g.Buffer);
         g.Buffer = ReleasedBuffer;
         Grad = null;
+    }
+
+    /// <summary>
+    /// Says that nothing will read this tensor again, so that a forward pass without autograd reuses its memory at once:
+    /// a buffer rented from a step's <see cref="TensorPool"/> goes back to it now rather than when the scope ends, and the
+    /// next tensor of the same size takes it (using this tensor, or a view of it, afterwards throws, as after its scope).
+    /// A module calls it on an intermediate it created itself once the intermediate's last reader has run — never on its
+    /// input, its output or a tensor it keeps in a field (as <see cref="Models.BasicBlock.LastAddition"/>).
+    /// <para>It does nothing, and the buffer lives until the scope ends as before, while gradients are recorded or when
+    /// this tensor belongs to a graph (a backward pass may read it), for views and tensors not rented from a pool, for
+    /// tensors detached with <see cref="TensorScope.Keep"/>, and when <paramref name="result"/> shares its buffer (the
+    /// reader returned this tensor itself or a view of it). Training is therefore unaffected.</para>
+    /// </summary>
+    /// <param name="result">What the last reader returned; the buffer is kept if it is (a view of) this tensor.</param>
+    public void Release(Tensor? result = null)
+    {
+        if (GradMode.IsEnabled || GradFn is not null || RequiresGrad) return;
+        if (result is not null && ReferenceEquals(result.Buffer, Buffer)) return;
+        ReturnToPool();
     }
 
     /// <summary>Gives this pool-rented temporary's buffer back before the scope ends; using it afterwards throws.

@@ -16,6 +16,12 @@ public sealed class TensorPool
     public long Returned { get; private set; }
     /// <summary>Bytes of new arrays the pool had to allocate (stops growing in steady state).</summary>
     public long BytesAllocated { get; private set; }
+    /// <summary>Bytes of the buffers handed out and not given back yet (tensors kept with <see cref="TensorScope.Keep"/>
+    /// stay counted).</summary>
+    public long BytesInUse { get; private set; }
+    /// <summary>The most <see cref="BytesInUse"/> has been: what a step needs at once, the figure that buffers released
+    /// before the end of the step (<see cref="Tensor.Release"/>) bring down.</summary>
+    public long PeakBytesInUse { get; private set; }
 
     /// <summary>Opens a scope: tensors created on this thread until it is disposed come from this pool and go back to it.</summary>
     public TensorScope BeginStep() => new(this);
@@ -23,6 +29,8 @@ public sealed class TensorPool
     internal float[] Rent(int length)
     {
         Rented++;
+        BytesInUse += 4L * length;
+        PeakBytesInUse = Math.Max(PeakBytesInUse, BytesInUse);
         if (_free.TryGetValue(length, out Stack<float[]>? stack) && stack.Count > 0) return stack.Pop();
         BytesAllocated += 4L * length;
         return new float[length];
@@ -31,6 +39,7 @@ public sealed class TensorPool
     internal void Return(float[] buffer)
     {
         Returned++;
+        BytesInUse -= 4L * buffer.Length;
         if (!_free.TryGetValue(buffer.Length, out Stack<float[]>? stack)) _free[buffer.Length] = stack = new Stack<float[]>();
         stack.Push(buffer);
     }
@@ -72,11 +81,16 @@ public sealed class TensorScope : IDisposable
 
     internal void Track(Tensor t) => _tracked.Add(t);
 
-    /// <summary>Detaches <paramref name="t"/> from this scope so its buffer survives it (it then belongs to the GC).</summary>
+    /// <summary>Detaches <paramref name="t"/> from this scope so its buffer survives it (it then belongs to the GC, and
+    /// <see cref="Tensor.Release"/> leaves it alone).</summary>
     public Tensor Keep(Tensor t)
     {
         int i = _tracked.LastIndexOf(t);
-        if (i >= 0) _tracked.RemoveAt(i);
+        if (i >= 0)
+        {
+            _tracked.RemoveAt(i);
+            t.Pool = null;
+        }
         return t;
     }
 

@@ -71,6 +71,8 @@ public static partial class F
                 System.Numerics.Tensors.TensorPrimitives.Multiply(xs.Slice(o, hw), scale.Span[ch], ys.Slice(o, hw));
                 System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(o, hw), shift.Span[ch], ys.Slice(o, hw));
             }
+        scale.ReturnToPool();
+        shift.ReturnToPool();
         if (GradMode.ShouldRecord(x, weight, bias))
             Record(y, new BatchNormEvalNode(n, c, hw, runningMean.Clone(), runningVar.Clone(), eps), x, weight, bias);
         return y;
@@ -79,13 +81,22 @@ public static partial class F
     /// <summary>
     /// <c>Relu(BatchNorm2d(x, …))</c> in one op: the same values and gradients (bit for bit), without keeping the
     /// normalised tensor alive for the step — in training the ReLU is applied in place on the BN output and the
-    /// backward masks dy by that output before the BN backward. Evaluation mode is the composite.
+    /// backward masks dy by that output before the BN backward. Evaluation mode is the composite, except that without a
+    /// graph the ReLU also runs in place (same values, one buffer instead of two).
     /// </summary>
     public static Tensor BatchNormRelu(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
         bool training, float momentum = 0.1f, float eps = 1e-5f)
     {
-        if (!training) return Relu(BatchNorm2d(x, weight, bias, runningMean, runningVar, training: false, momentum, eps));
         bool record = GradMode.ShouldRecord(x, weight, bias);
+        if (!training && record) return Relu(BatchNorm2d(x, weight, bias, runningMean, runningVar, training: false, momentum, eps));
+        if (!training)
+        {
+            // Without a graph nothing reads the normalised tensor but the ReLU: apply it in place (the same
+            // TensorPrimitives.Max as Relu), so the op needs one activation-sized buffer instead of two.
+            Tensor z = BatchNorm2d(x, weight, bias, runningMean, runningVar, training: false, momentum, eps);
+            System.Numerics.Tensors.TensorPrimitives.Max(z.Span, 0f, z.Span);
+            return z;
+        }
         Tensor y;
         BatchNormTrainNode? bn = null;
         using (GradMode.NoGrad())

@@ -56,16 +56,28 @@ public sealed class BottleneckBlock : Module<Tensor, Tensor>, IResidualBlock
         _conv3 = RegisterModule("conv3", new Conv2d(width, OutChannels, 1));
         _bn3 = RegisterModule("bn3", new BatchNorm2d(OutChannels));
         if (stride != 1 || inChannels != OutChannels)
-            _projection = RegisterModule("shortcut", new Sequential(new Conv2d(inChannels, OutChannels, 1, stride), new BatchNorm2d(OutChannels)));
+            _projection = RegisterModule("shortcut", new Sequential(new Conv2d(inChannels, OutChannels, 1, stride), new BatchNorm2d(OutChannels)) { ReleasesIntermediates = true });
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        Tensor y = _bn1.ForwardRelu(_conv1.Forward(x));   // [N, width, H, W]
-        y = _bn2.ForwardRelu(_conv2.Forward(y));          // [N, width, H/stride, W/stride]
-        y = _bn3.Forward(_conv3.Forward(y));              // [N, 4·width, H/stride, W/stride]
-        LastAddition = F.Add(y, _projection is null ? x : _projection.Forward(x));
+        // Without autograd each intermediate but LastAddition is released once read (Tensor.Release).
+        Tensor a = _conv1.Forward(x);
+        Tensor b = _bn1.ForwardRelu(a);                   // [N, width, H, W]
+        a.Release(b);
+        a = _conv2.Forward(b);
+        b.Release(a);
+        b = _bn2.ForwardRelu(a);                          // [N, width, H/stride, W/stride]
+        a.Release(b);
+        a = _conv3.Forward(b);
+        b.Release(a);
+        Tensor y = _bn3.Forward(a);                       // [N, 4·width, H/stride, W/stride]
+        a.Release(y);
+        Tensor shortcut = _projection is null ? x : _projection.Forward(x);
+        LastAddition = F.Add(y, shortcut);
+        y.Release(LastAddition);
+        if (!ReferenceEquals(shortcut, x)) shortcut.Release(LastAddition);
         return F.Relu(LastAddition);
     }
 }

@@ -35,16 +35,25 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, IResidualBlock
         _bn2 = RegisterModule("bn2", new BatchNorm2d(outChannels));
         _reshapes = stride != 1 || inChannels != outChannels;
         if (_reshapes && shortcut == ShortcutKind.Projection)
-            _projection = RegisterModule("shortcut", new Sequential(new Conv2d(inChannels, outChannels, 1, stride), new BatchNorm2d(outChannels)));
+            _projection = RegisterModule("shortcut", new Sequential(new Conv2d(inChannels, outChannels, 1, stride), new BatchNorm2d(outChannels)) { ReleasesIntermediates = true });
     }
 
     /// <inheritdoc/>
+    /// <remarks>Without autograd every intermediate but <see cref="LastAddition"/> is released once read
+    /// (<see cref="Tensor.Release"/>); <paramref name="x"/> and the output belong to the caller.</remarks>
     public override Tensor Forward(Tensor x)
     {
-        Tensor y = _bn1.ForwardRelu(_conv1.Forward(x));
-        y = _bn2.Forward(_conv2.Forward(y));
+        Tensor a = _conv1.Forward(x);
+        Tensor b = _bn1.ForwardRelu(a);
+        a.Release(b);
+        Tensor c = _conv2.Forward(b);
+        b.Release(c);
+        Tensor y = _bn2.Forward(c);
+        c.Release(y);
         Tensor shortcut = !_reshapes ? x : _projection is not null ? _projection.Forward(x) : F.ShortcutA(x, _outChannels, _stride);
         LastAddition = F.Add(y, shortcut);
+        y.Release(LastAddition);
+        if (!ReferenceEquals(shortcut, x)) shortcut.Release(LastAddition);
         return F.Relu(LastAddition);
     }
 }
@@ -82,7 +91,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
         int channels = widths[0];
         for (int s = 0; s < depths.Count; s++)
         {
-            var stage = new Sequential();
+            var stage = new Sequential { ReleasesIntermediates = true };   // blocks keep no reference to their outputs
             for (int b = 0; b < depths[s]; b++)
             {
                 int stride = s > 0 && b == 0 ? 2 : 1;
@@ -107,10 +116,24 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
         _stages.Select(s => ((IResidualBlock)s[s.Count - 1]).LastAddition ?? throw new InvalidOperationException("ResNet: no forward pass yet")).ToArray();
 
     /// <inheritdoc/>
+    /// <remarks>Without autograd each activation is released as soon as its last reader has run
+    /// (<see cref="Tensor.Release"/>), so inference holds a few activations at a time, plus each block's
+    /// <see cref="BasicBlock.LastAddition"/>, which <see cref="StageFeatures"/> reads after the forward.</remarks>
     public override Tensor Forward(Tensor x)
     {
-        Tensor y = _bn1.ForwardRelu(_conv1.Forward(x));
-        foreach (Sequential stage in _stages) y = stage.Forward(y);
-        return _fc.Forward(F.GlobalAvgPool(y));
+        Tensor stem = _conv1.Forward(x);
+        Tensor y = _bn1.ForwardRelu(stem);
+        stem.Release(y);
+        foreach (Sequential stage in _stages)
+        {
+            Tensor next = stage.Forward(y);
+            y.Release(next);
+            y = next;
+        }
+        Tensor pooled = F.GlobalAvgPool(y);
+        y.Release(pooled);
+        Tensor logits = _fc.Forward(pooled);
+        pooled.Release(logits);
+        return logits;
     }
 }

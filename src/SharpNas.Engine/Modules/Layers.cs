@@ -188,10 +188,21 @@ public sealed class Sequential : Module<Tensor, Tensor>
     /// <summary>The layer at <paramref name="index"/>.</summary>
     public Module<Tensor, Tensor> this[int index] => _layers[index];
 
+    /// <summary>Whether, in a forward pass without autograd, each layer's output is released (<see cref="Tensor.Release"/>)
+    /// as soon as the next layer has read it, so that the chain holds one or two activations at a time instead of all of
+    /// them. Off by default: set it only when no layer keeps a reference to its own output (ResNet's stages).</summary>
+    public bool ReleasesIntermediates { get; init; }
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        foreach (var layer in _layers) x = layer.Forward(x);
+        Tensor input = x;
+        foreach (var layer in _layers)
+        {
+            Tensor y = layer.Forward(x);
+            if (ReleasesIntermediates && !ReferenceEquals(x, input)) x.Release(y);
+            x = y;
+        }
         return x;
     }
 }

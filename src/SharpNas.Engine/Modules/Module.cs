@@ -161,3 +161,19 @@ public abstract class Module<TIn1, TIn2, TOut> : Module
     /// <summary>The computation.</summary>
     public abstract TOut Forward(TIn1 input1, TIn2 input2);
 }
+
+/// <summary>Helpers for forward passes that release their intermediates.</summary>
+public static class ModuleExtensions
+{
+    /// <summary><c>layer.Forward(x)</c>, then <c>x.Release(result)</c>: for an intermediate <paramref name="x"/> that the
+    /// calling module created itself and that nothing reads after <paramref name="layer"/>. Without autograd its buffer
+    /// goes back to the step's pool at once; otherwise (and for views, inputs the layer returned, …) it is kept as
+    /// <see cref="Tensor.Release"/> describes.</summary>
+    public static Tensor ForwardReleasing(this Module<Tensor, Tensor> layer, Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        Tensor y = layer.Forward(x);
+        x.Release(y);
+        return y;
+    }
+}

@@ -167,12 +167,21 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             Tensor left = DropPath(_left[b].Forward(states[k.Input1]), k.Op1);
             Tensor right = DropPath(_right[b].Forward(states[k.Input2]), k.Op2);
             states[2 + b] = k.Combine == NasNetCombine.Add ? F.Add(left, right) : F.ConcatChannels(left, right);
+            // Without autograd the op outputs are dead once combined (an identity op's output is a state: kept).
+            if (!ReferenceEquals(left, states[k.Input1])) left.Release(states[2 + b]);
+            if (!ReferenceEquals(right, states[k.Input2])) right.Release(states[2 + b]);
         }
         IReadOnlyList<int> outputs = _cell.OutputStates;
         var parts = new Tensor[outputs.Count];
         for (int i = 0; i < parts.Length; i++)
             parts[i] = _outputReduce[outputs[i]] is { } reduce ? reduce.Forward(states[outputs[i]]) : states[outputs[i]];
-        return parts.Length == 1 ? parts[0] : F.ConcatChannels(parts);
+        Tensor result = parts.Length == 1 ? parts[0] : F.ConcatChannels(parts);
+        // Release what this cell created (its inputs and result belong to the caller).
+        foreach (Tensor part in parts)
+            if (Array.IndexOf(states, part) < 0) part.Release(result);
+        foreach (Tensor state in states)
+            if (!ReferenceEquals(state, current) && !ReferenceEquals(state, previous)) state.Release(result);
+        return result;
     }
 
     private Tensor DropPath(Tensor x, NasNetOp op) =>

@@ -107,17 +107,25 @@ public sealed class NasNetNetwork : Module<Tensor, Tensor>, SharpNas.Training.IT
     public override Tensor Forward(Tensor x)
     {
         LastAuxLogits = null;
-        Tensor stem = _stemBn.Forward(_stemConv.Forward(x));
+        // Without autograd each activation is released once its last reader has run (Tensor.Release).
+        Tensor stem = _stemBn.ForwardReleasing(_stemConv.Forward(x));
         Tensor previous = stem, current = stem;
         for (int i = 0; i < _cells.Items.Count; i++)
         {
             Tensor output = _cells.Items[i].Forward(current, previous);
+            if (!ReferenceEquals(previous, current) && !ReferenceEquals(previous, output)) previous.Release(output);
             (previous, current) = (current, output);
             if (i == _auxAfterCell && Training) LastAuxLogits = _auxHead!.Forward(output);
         }
-        Tensor features = F.GlobalAvgPool(F.Relu(current));
+        if (!ReferenceEquals(previous, current)) previous.Release(current);
+        Tensor relu = F.Relu(current);
+        current.Release(relu);
+        Tensor features = F.GlobalAvgPool(relu);
+        relu.Release(features);
         if (Genotype.DenseDropout > 0) features = F.Dropout(features, (float)Genotype.DenseDropout, Training, _dropoutRng);
-        return _classifier.Forward(features);
+        Tensor logits = _classifier.Forward(features);
+        features.Release(logits);
+        return logits;
     }
 
     /// <summary>The cells, registered as children "0", "1", ….</summary>

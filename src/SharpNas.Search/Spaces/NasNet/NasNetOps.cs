@@ -92,7 +92,7 @@ public sealed class ReluConvBn : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x) => _bn.Forward(_conv.Forward(F.Relu(x)));
+    public override Tensor Forward(Tensor x) => _bn.ForwardReleasing(_conv.ForwardReleasing(F.Relu(x)));
 }
 
 /// <summary>ReLU → conv 1×k (stride in both directions) → conv k×1 → BN. Children: <c>conv_1</c>, <c>conv_2</c>, <c>bn</c>.</summary>
@@ -120,7 +120,7 @@ public sealed class ReluConvPairBn : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x) => _bn.Forward(_column.Forward(_row.Forward(F.Relu(x))));
+    public override Tensor Forward(Tensor x) => _bn.ForwardReleasing(_column.ForwardReleasing(_row.ForwardReleasing(F.Relu(x))));
 }
 
 /// <summary>
@@ -162,8 +162,11 @@ public sealed class SeparableConvStack : Module<Tensor, Tensor>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        Tensor y = _bn1.Forward(_pointwise1.Forward(_depthwise1.Forward(F.Relu(x))));
-        return _bn2.Forward(_pointwise2.Forward(_depthwise2.Forward(F.Relu(y))));
+        // Without autograd each intermediate is released once read (ForwardReleasing).
+        Tensor y = _bn1.ForwardReleasing(_pointwise1.ForwardReleasing(_depthwise1.ForwardReleasing(F.Relu(x))));
+        Tensor r = F.Relu(y);
+        y.Release(r);
+        return _bn2.ForwardReleasing(_pointwise2.ForwardReleasing(_depthwise2.ForwardReleasing(r)));
     }
 }
 
@@ -214,7 +217,7 @@ public sealed class PoolOp : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor x)
     {
         Tensor y = _kind == PoolKind.Average ? F.AvgPool2d(x, _options) : F.MaxPool2d(x, _options);
-        return _conv is null ? y : _bn!.Forward(_conv.Forward(y));
+        return _conv is null ? y : _bn!.ForwardReleasing(_conv.ForwardReleasing(y));
     }
 }
 
@@ -240,7 +243,7 @@ public sealed class ConvBn : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x) => _bn.Forward(_conv.Forward(x));
+    public override Tensor Forward(Tensor x) => _bn.ForwardReleasing(_conv.Forward(x));
 }
 
 /// <summary>
@@ -289,7 +292,11 @@ public sealed class FactorizedReduction : Module<Tensor, Tensor>
     {
         Tensor r = _relu ? F.Relu(x) : x;
         Tensor a = _path1.Forward(r);
-        Tensor b = _path2.Forward(F.Conv2d(r, _shift, null, _shiftOptions));
-        return _bn.Forward(F.ConcatChannels(a, b));
+        Tensor b = _path2.ForwardReleasing(F.Conv2d(r, _shift, null, _shiftOptions));
+        if (_relu) r.Release(b);
+        Tensor ab = F.ConcatChannels(a, b);
+        a.Release(ab);
+        b.Release(ab);
+        return _bn.ForwardReleasing(ab);
     }
 }

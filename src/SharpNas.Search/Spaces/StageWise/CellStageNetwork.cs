@@ -110,16 +110,31 @@ public sealed class CellStageNetwork : Module<Tensor, Tensor>, IStagedNetwork
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        Tensor stem = _stemBn.Forward(_stemConv.Forward(x));
+        // Without autograd each activation but the stage outputs (StageFeatures) is released once its last reader has
+        // run (Tensor.Release).
+        Tensor stem = _stemBn.ForwardReleasing(_stemConv.Forward(x));
         Tensor previous = stem, current = stem;
         int stage = 0;
         for (int i = 0; i < _cells.Length; i++)
         {
             Tensor output = _cells[i].Forward(current, previous);
+            ReleaseUnlessStageOutput(previous, current, output);
             (previous, current) = (current, output);
             if (stage < _stageLast.Length && i == _stageLast[stage]) _stageOutputs[stage++] = output;
         }
-        return _classifier.Forward(F.GlobalAvgPool(F.Relu(current)));
+        ReleaseUnlessStageOutput(previous, current, current);
+        Tensor relu = F.Relu(current);
+        ReleaseUnlessStageOutput(current, relu, relu);
+        Tensor pooled = F.GlobalAvgPool(relu);
+        relu.Release(pooled);
+        Tensor logits = _classifier.Forward(pooled);
+        pooled.Release(logits);
+        return logits;
+    }
+
+    private void ReleaseUnlessStageOutput(Tensor dead, Tensor current, Tensor output)
+    {
+        if (!ReferenceEquals(dead, current) && !ReferenceEquals(dead, output) && Array.IndexOf(_stageOutputs, dead) < 0) dead.Release(output);
     }
 
     /// <summary>The normal cells of one stage, registered as children "0", "1", ….</summary>
