@@ -313,16 +313,12 @@ internal static unsafe class DirectConv
     /// <summary>dyT[gp, co] = dY[co, oh, ow] at grid point gp = oh·Wp + ow (zero in the junk columns and past CoutG).</summary>
     private static void TransposeToGrid(in ConvGeometry g, in Grid grid, float* dyg, float* dyT, int ld)
     {
-        new Span<float>(dyT, grid.Length * ld).Clear();
-        for (int co = 0; co < g.CoutPerGroup; co++)
+        int p = g.OH * g.OW;
+        for (int oh = 0; oh < g.OH; oh++)
         {
-            float* src = dyg + (nint)co * g.OH * g.OW;
-            for (int oh = 0; oh < g.OH; oh++)
-            {
-                float* d = dyT + (nint)oh * grid.Wp * ld + co;
-                float* s = src + oh * g.OW;
-                for (int ow = 0; ow < g.OW; ow++) d[(nint)ow * ld] = s[ow];
-            }
+            float* row = dyT + (nint)oh * grid.Wp * ld;
+            SgemmPacking.Transpose(dyg + oh * g.OW, p, g.CoutPerGroup, ld, g.OW, row);
+            new Span<float>(row + (nint)g.OW * ld, (grid.Wp - g.OW) * ld).Clear();
         }
     }
 
