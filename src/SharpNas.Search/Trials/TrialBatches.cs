@@ -77,7 +77,7 @@ public sealed class LeasedTrialRunner(ITrialStore store, IEvaluator evaluator, s
     /// <summary>Weights a new trial starts from (e.g. EPNAS's parameter-sharing dictionary), computed by this process when
     /// it enqueues the trial and written to <see cref="InitialWeightsFile"/> in the trial's folder, where the
     /// evaluating process reads them; null: none.</summary>
-    public Func<TrialSpec, IReadOnlyDictionary<string, Tensor>?>? InitialWeights { get; init; }
+    public Func<TrialSpec, IReadOnlyDictionary<string, Tensor>?>? InitialWeights { get; set; }
 
     /// <summary>Whether this process evaluates queued trials itself (null: always). Asked at every poll, so a
     /// coordinator that left training to its workers can take over when they are gone.</summary>
