@@ -143,7 +143,7 @@ internal static class WorkerCommand
             Store = store;
             _evaluate = Evaluation(store, search, artifactRoot);
             Worker = new TrialWorker(store, search.Lease, owner);
-            Worker.Leased += t => Console.WriteLine($"{search.Id} {t.Key}: leased (attempt {t.Attempts}) {t.Genotype["key"]}");
+            Worker.Leased += t => Console.WriteLine($"{search.Id} {t.Key}: leased (attempt {t.Attempts}) {t.Genotype["key"] ?? t.Role}");
             Worker.Ended += t => Console.WriteLine(t.Status == TrialStatus.Completed && t.LeaseOwner == owner
                 ? string.Create(CultureInfo.InvariantCulture, $"{search.Id} {t.Key}: completed, {Score(t.Metrics)}")
                 : $"{search.Id} {t.Key}: {t.Status.ToString().ToLowerInvariant()}{(t.Error is null ? "" : ": " + t.Error)}");
