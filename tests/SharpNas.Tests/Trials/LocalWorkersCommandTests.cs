@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using SharpNas.Search.Trials;
+using SharpNas.Tests.Data;
+
+namespace SharpNas.Tests.Trials;
+
+/// <summary>
+/// <c>--workers N</c> end to end: the search command (run as a user runs it, <c>dotnet sharpnas.dll</c>) starts N
+/// <c>sharpnas worker</c> processes of itself on the run's SQLite store, they train the children, and they are gone
+/// when it ends; and a worker pointed at a search that trains its trials itself is told so.
+/// </summary>
+public sealed class LocalWorkersCommandTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);   // a loaded 2-core machine; normally ~20 s
+    private readonly TestFolder _folder = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _folder.Dispose();
+    }
+
+    private static bool Running(int pid)
+    {
+        try
+        {
+            using Process p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+    }
+
+    [Fact]
+    public void SearchEpnas_WithTwoWorkers_TrainsEveryChildInTheWorkers_AndStopsThem()
+    {
+        string data = SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
+        string dir = Path.Combine(_folder.Path, "runs", "ep");
+        string[] args = ["search", "epnas", "--data", data, "--episodes", "1", "--steps", "2", "--branches", "2", "--top-k", "2", "--child-epochs", "1",
+            "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--workers", "2", "--out", dir];
+        int[] pids;
+        using (var search = new CliProcess(_folder.Path, args))
+        {
+            Assert.True(search.Wait(Patience) == 0, search.Output);
+            string line = search.Output.Split('\n').Single(l => l.Contains("local workers (pids"));
+            pids = line[(line.IndexOf("pids ", StringComparison.Ordinal) + 5)..line.IndexOf(')', StringComparison.Ordinal)].Split(", ").Select(int.Parse).ToArray();
+        }
+        Assert.Equal(2, pids.Length);
+        Assert.All(pids, pid => Assert.False(Running(pid), $"worker {pid} still runs"));
+
+        JsonObject r = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsObject();
+        Assert.Equal(4, r["trials_trained"]!.GetValue<int>());
+        Assert.Equal(2, r["workers"]!.GetValue<int>());
+        using (var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"), "ep"))
+        {
+            IReadOnlyList<Trial> trials = store.All();
+            Assert.Equal(["ep0/step0/branch0", "ep0/step0/branch1", "ep0/step1/branch0", "ep0/step1/branch1"], trials.Select(t => t.Key));
+            Assert.All(trials, t => Assert.Equal((TrialStatus.Completed, 1), (t.Status, t.Attempts)));
+            // Trained by the workers, not by the coordinator (which only waits while its workers live).
+            Assert.All(trials, t => Assert.Matches(@":local[01]$", t.LeaseOwner));
+            Assert.Equal(4, r["trials_trained_by_workers"]!.GetValue<int>());
+            Assert.Equal(SearchRecord.Finished, store.FindSearch("ep")!.Status);
+            Assert.Equal("epnas", store.FindSearch("ep")!.Kind);
+        }
+        string logs = string.Concat(Directory.GetFiles(Path.Combine(dir, "workers"), "worker-*.log").Select(File.ReadAllText));
+        Assert.Equal(4, logs.Split('\n').Count(l => l.Contains(": completed")));
+
+        // Rerun: every child comes from the store, nothing is trained again.
+        using (var again = new CliProcess(_folder.Path, args))
+            Assert.True(again.Wait(Patience) == 0, again.Output);
+        using (var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"), "ep"))
+            Assert.All(store.All(), t => Assert.Equal(1, t.Attempts));
+    }
+
+    [Fact]
+    public void Worker_OnASearchThatTrainsItsTrialsItself_IsAOneLineError()
+    {
+        string data = SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 40, test: 10);
+        string dir = Path.Combine(_folder.Path, "runs", "alone");
+        Assert.Equal(0, SharpNas.Cli.Program.Main(["search", "epnas", "--data", data, "--episodes", "1", "--steps", "1", "--branches", "1", "--top-k", "1",
+            "--child-epochs", "1", "--train-subset", "0", "--val-size", "0.25", "--batch", "16", "--out", dir]));
+        using var worker = new CliProcess(_folder.Path, "worker", "--store", Path.Combine(dir, "trials.db"), "--search", "alone");
+        Assert.Equal(2, worker.Wait(Patience));
+        string[] errors = worker.Output.Split('\n').Where(l => l.StartsWith("! ", StringComparison.Ordinal)).ToArray();
+        Assert.Single(errors);
+        Assert.Contains("trains its trials itself", errors[0]);
+        Assert.Contains("--workers", errors[0]);
+        Assert.Equal(2, SharpNas.Cli.Program.Main(["search", "epnas", "--workers", "-1", "--out", Path.Combine(_folder.Path, "runs", "bad")]));
+    }
+}
