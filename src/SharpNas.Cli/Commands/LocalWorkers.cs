@@ -10,8 +10,9 @@ namespace SharpNas.Cli.Commands;
 /// <c>--workers N</c> of the search commands: N <c>sharpnas worker</c> child processes (this same tool, started again
 /// — the apphost, or <c>dotnet sharpnas.dll</c> when run that way) on the search's store, each bound to the search
 /// (<c>--search ID</c>) with the run folder's parent as artifact root, writing its output to
-/// <c>RUN/workers/worker-I.log</c>. They exit by themselves once the search is marked finished; disposing waits a
-/// little for that and kills the ones still running (e.g. when the coordinator stops on an error or Ctrl-C).
+/// <c>RUN/workers/worker-I.log</c>. They exit by themselves once the search is marked finished, or once this process
+/// is gone (<c>--parent-pid</c>: a coordinator killed with <c>kill -9</c> leaves no orphans); disposing waits a little
+/// for that and kills the ones still running (e.g. when the coordinator stops on an error or Ctrl-C).
 /// </summary>
 internal sealed class LocalWorkers : IDisposable
 {
@@ -39,7 +40,8 @@ internal sealed class LocalWorkers : IDisposable
                 var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
                 foreach (string a in prefix) start.ArgumentList.Add(a);
                 foreach (string a in new[] { "worker", "--store", storeSpec, "--search", searchId, "--artifacts", root,
-                             "--name", string.Create(CultureInfo.InvariantCulture, $"local{i}"), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
+                             "--name", string.Create(CultureInfo.InvariantCulture, $"local{i}"), "--threads", threads.ToString(CultureInfo.InvariantCulture),
+                             "--parent-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
                     start.ArgumentList.Add(a);
                 start.Environment.Remove(TrialStores.EnvironmentVariable);
                 var log = new StreamWriter(Path.Combine(logs, string.Create(CultureInfo.InvariantCulture, $"worker-{i}.log")), append: true) { AutoFlush = true };

@@ -28,7 +28,8 @@ internal static class WorkerCommand
         var search = new Option<string?>("--search") { Description = "work on this search only (default: every running search)" };
         var idleExit = new Option<double?>("--idle-exit") { Description = "exit after this many seconds without a trial to take" };
         var name = new Option<string>("--name") { Description = "worker name in the lease owner host:pid:NAME", DefaultValueFactory = _ => "worker" };
-        var cmd = new Command("worker", "take trials from a shared trial store and train them") { store, threads, artifacts, search, idleExit, name };
+        var parent = new Option<int?>("--parent-pid") { Description = "exit once this process is gone (set by a search's --workers)", Hidden = true };
+        var cmd = new Command("worker", "take trials from a shared trial store and train them") { store, threads, artifacts, search, idleExit, name, parent };
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
             string spec = StoreOptions.Named(p.GetValue(store)) ?? throw new ArgumentException($"worker: give --store (or set {TrialStores.EnvironmentVariable})");
@@ -68,6 +69,12 @@ internal static class WorkerCommand
                     if (only is not null && searches[0].Status == SearchRecord.Finished && NothingLeft(contexts, only, db))
                     {
                         Console.WriteLine($"worker {owner}: search {only} is finished");
+                        return ExitCodes.Ok;
+                    }
+                    // A local worker of a search (--workers) whose coordinator was killed: the rerun starts its own.
+                    if (p.GetValue(parent) is int ppid && !ProcessAlive(ppid))
+                    {
+                        Console.WriteLine($"worker {owner}: its coordinator (pid {ppid}) is gone, exiting");
                         return ExitCodes.Ok;
                     }
                     if (p.GetValue(idleExit) is double idle && (DateTime.UtcNow - idleSince).TotalSeconds >= idle)
@@ -122,6 +129,17 @@ internal static class WorkerCommand
                 return (t, c) => DiscreteSearch.EvaluateTrial(evaluator, space, t, c);
             }
         }
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     private static bool NothingLeft(Dictionary<string, WorkerContext> contexts, string id, ITrialStore db)

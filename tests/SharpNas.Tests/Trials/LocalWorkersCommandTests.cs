@@ -43,8 +43,8 @@ public sealed class LocalWorkersCommandTests : IDisposable
         using (var search = new CliProcess(_folder.Path, args))
         {
             Assert.True(search.Wait(Patience) == 0, search.Output);
-            string line = search.Output.Split('\n').Single(l => l.Contains("local workers (pids"));
-            pids = line[(line.IndexOf("pids ", StringComparison.Ordinal) + 5)..line.IndexOf(')', StringComparison.Ordinal)].Split(", ").Select(int.Parse).ToArray();
+            Assert.Single(search.Output.Split('\n'), l => l.Contains("local workers (pids"));
+            pids = WorkerPids(search.Output);
         }
         Assert.Equal(2, pids.Length);
         Assert.All(pids, pid => Assert.False(Running(pid), $"worker {pid} still runs"));
@@ -71,6 +71,68 @@ public sealed class LocalWorkersCommandTests : IDisposable
             Assert.True(again.Wait(Patience) == 0, again.Output);
         using (var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"), "ep"))
             Assert.All(store.All(), t => Assert.Equal(1, t.Attempts));
+    }
+
+    private static int[] WorkerPids(string output)
+    {
+        string line = output.Split('\n').First(l => l.Contains("local workers (pids"));
+        return line[(line.IndexOf("pids ", StringComparison.Ordinal) + 5)..line.IndexOf(')', StringComparison.Ordinal)].Split(", ").Select(int.Parse).ToArray();
+    }
+
+    private static void WaitFor(Func<bool> condition, string what)
+    {
+        DateTime until = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until) throw new TimeoutException("timed out waiting for " + what);
+            Thread.Sleep(50);
+        }
+    }
+
+    [Fact]
+    public void SearchEpnas_WithWorkers_CoordinatorKilled_LeavesNoOrphanWorkers_AndTheSameCommandFinishesEveryChildOnce()
+    {
+        string data = SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
+        string dir = Path.Combine(_folder.Path, "runs", "killed");
+        string[] args = ["search", "epnas", "--data", data, "--episodes", "2", "--steps", "3", "--branches", "2", "--top-k", "2", "--child-epochs", "3",
+            "--train-subset", "0", "--val-size", "0.2", "--batch", "8", "--workers", "2", "--out", dir];
+        string db = Path.Combine(dir, "trials.db");
+        int[] pids;
+        using (var first = new CliProcess(_folder.Path, args))
+        {
+            WaitFor(() => first.HasExited || (File.Exists(db) && CompletedCount(db) > 0), "a completed child");
+            Assert.False(first.HasExited, "the search finished before it could be killed:\n" + first.Output);
+            using (Process coordinator = Process.GetProcessById(first.Pid)) coordinator.Kill(entireProcessTree: false);   // kill -9 of the coordinator only
+            first.Wait(Patience);
+            pids = WorkerPids(first.Output);
+        }
+        // Its workers finish the child they hold and exit.
+        WaitFor(() => pids.All(pid => !Running(pid)), "the orphaned workers to exit");
+        Assert.True(CompletedCount(db) < 12);
+
+        using (var again = new CliProcess(_folder.Path, args))
+            Assert.True(again.Wait(Patience) == 0, again.Output);
+        using var store = new SqliteTrialStore(db, "killed");
+        IReadOnlyList<Trial> trials = store.All();
+        Assert.Equal(12, trials.Count);
+        Assert.Equal(12, trials.Select(t => t.Key).Distinct().Count());
+        // Each child trained once: the orphans completed what they held, the rerun's workers the rest.
+        Assert.All(trials, t => Assert.Equal((TrialStatus.Completed, 1), (t.Status, t.Attempts)));
+        JsonObject r = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsObject();
+        Assert.Equal(12, r["trials_trained"]!.GetValue<int>());
+    }
+
+    private static int CompletedCount(string db)
+    {
+        try
+        {
+            using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
+            c.Open();
+            using SqliteCommand cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM trials WHERE status = 'completed'";
+            return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (SqliteException) { return 0; }   // not created yet
     }
 
     [Fact]
