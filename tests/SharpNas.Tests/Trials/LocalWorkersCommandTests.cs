@@ -73,6 +73,33 @@ public sealed class LocalWorkersCommandTests : IDisposable
             Assert.All(store.All(), t => Assert.Equal(1, t.Attempts));
     }
 
+    [SkippableFact]
+    public void SearchEpnas_OnPostgres_WithWorkersAndParameterSharing_EndsAsTheSingleProcessSearch()
+    {
+        string url = TestPostgres.CreateDatabase();
+        string data = SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
+        string[] search = ["search", "epnas", "--data", data, "--episodes", "1", "--steps", "3", "--branches", "2", "--top-k", "2", "--child-epochs", "1",
+            "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--share-params", "--seed", "4"];
+        using (var single = new CliProcess(_folder.Path, [.. search, "--out", Path.Combine(_folder.Path, "runs", "single")]))
+            Assert.True(single.Wait(Patience) == 0, single.Output);
+        using (var parallel = new CliProcess(_folder.Path, [.. search, "--out", Path.Combine(_folder.Path, "runs", "pg"), "--store", url, "--workers", "2"]))
+            Assert.True(parallel.Wait(Patience) == 0, parallel.Output);
+
+        using var store = new PostgresTrialStore(url, "pg");
+        IReadOnlyList<Trial> trials = store.All();
+        Assert.Equal(6, trials.Count);
+        Assert.All(trials, t => Assert.Equal((TrialStatus.Completed, 1), (t.Status, t.Attempts)));
+        Assert.All(trials, t => Assert.Matches(@":local[01]$", t.LeaseOwner));
+        // Children of steps 1 and 2 start from the dictionary: the coordinator wrote their weights into their folders.
+        Trial[] shared = trials.Where(t => t.Config["initial_weights"] is not null).ToArray();
+        Assert.NotEmpty(shared);
+        Assert.All(shared, t => Assert.True(File.Exists(Path.Combine(_folder.Path, "runs", t.ArtifactDir!, LeasedTrialRunner.InitialWeightsFile))));
+        Assert.All(shared, t => Assert.DoesNotContain("step0", t.Key));
+        JsonArray Top(string run) => JsonNode.Parse(File.ReadAllText(Path.Combine(_folder.Path, "runs", run, "results.json")))!["top"]!.AsArray();
+        Assert.Equal(Top("single").Select(t => (t!["key"]!.ToJsonString(), t["genotype"]!.ToJsonString())),
+            Top("pg").Select(t => (t!["key"]!.ToJsonString(), t["genotype"]!.ToJsonString())));
+    }
+
     private static int[] WorkerPids(string output)
     {
         string line = output.Split('\n').First(l => l.Contains("local workers (pids"));
