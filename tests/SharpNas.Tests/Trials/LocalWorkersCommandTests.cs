@@ -73,6 +73,37 @@ public sealed class LocalWorkersCommandTests : IDisposable
             Assert.All(store.All(), t => Assert.Equal(1, t.Attempts));
     }
 
+    [Fact]
+    public void SearchStageWise_WithTwoWorkers_ReportsAsTheSingleProcessRun()
+    {
+        string data = SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
+        string[] search = ["search", "stagewise", "--data", data, "--iterations", "1", "--epochs", "1", "--final-epochs", "2", "--width", "2",
+            "--val-size", "0.2", "--batch", "16"];
+        string single = Path.Combine(_folder.Path, "runs", "sw-single"), parallel = Path.Combine(_folder.Path, "runs", "sw-par");
+        using (var p = new CliProcess(_folder.Path, [.. search, "--out", single]))
+            Assert.True(p.Wait(Patience) == 0, p.Output);
+        using (var p = new CliProcess(_folder.Path, [.. search, "--out", parallel, "--workers", "2"]))
+            Assert.True(p.Wait(Patience) == 0, p.Output);
+
+        static IEnumerable<string> Rows(string dir)
+        {
+            JsonObject r = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsObject();
+            return r["candidates"]!.AsArray().Concat(r["baselines"]!.AsArray()).Append(r["final"]).Append(r["ensemble"])
+                .Select(n => n is JsonObject o && o["name"] is not null
+                    ? $"{o["name"]} {o["stage_depths"]!.ToJsonString()} {o["valid_accuracy"]?.ToJsonString()} {o["test_accuracy"]?.ToJsonString()}"
+                    : n?.ToJsonString() ?? "null");
+        }
+        Assert.Equal(Rows(single), Rows(parallel));
+        using var store = new SqliteTrialStore(Path.Combine(parallel, "trials.db"), "sw-par");
+        IReadOnlyList<Trial> trials = store.All();
+        Assert.Contains(trials, t => t.Role == "baseline");
+        Assert.Contains(trials, t => t.Role == "final");
+        Assert.All(trials, t => Assert.Equal((TrialStatus.Completed, 1), (t.Status, t.Attempts)));
+        Assert.All(trials, t => Assert.Matches(@":local[01]$", t.LeaseOwner));
+        Assert.Equal("stagewise", store.FindSearch("sw-par")!.Kind);
+        Assert.Equal("pls", store.FindSearch("sw-par")!.Settings["criterion"]!.GetValue<string>());
+    }
+
     [SkippableFact]
     public void SearchEpnas_OnPostgres_WithWorkersAndParameterSharing_EndsAsTheSingleProcessSearch()
     {
