@@ -104,6 +104,23 @@ public sealed class LocalWorkersCommandTests : IDisposable
         Assert.Equal("pls", store.FindSearch("sw-par")!.Settings["criterion"]!.GetValue<string>());
     }
 
+    [Fact]
+    public void SearchNasNet_WithAWorker_SharesTheBatchWithIt()
+    {
+        string data = SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
+        string dir = Path.Combine(_folder.Path, "runs", "nn");
+        using (var p = new CliProcess(_folder.Path, "search", "nasnet", "--data", data, "--strategy", "random", "--budget", "12", "--children-per-update", "12",
+                   "--blocks", "2", "--child-f0", "4", "--child-epochs", "6", "--train-subset", "0", "--val-size", "0.25", "--batch", "16", "--workers", "1", "--out", dir))
+            Assert.True(p.Wait(Patience) == 0, p.Output);
+        using var store = new SqliteTrialStore(Path.Combine(dir, "trials.db"), "nn");
+        IReadOnlyList<Trial> trials = store.All();
+        Assert.Equal(12, trials.Count);
+        Assert.All(trials, t => Assert.Equal((TrialStatus.Completed, 1), (t.Status, t.Attempts)));
+        Assert.All(trials, t => Assert.Matches(@":(local0|coordinator)$", t.LeaseOwner));
+        Assert.Contains(trials, t => t.LeaseOwner!.EndsWith(":local0", StringComparison.Ordinal));   // the worker took part
+        Assert.Contains("is finished", File.ReadAllText(Path.Combine(dir, "workers", "worker-0.log")));
+    }
+
     [SkippableFact]
     public void SearchEpnas_OnPostgres_WithWorkersAndParameterSharing_EndsAsTheSingleProcessSearch()
     {
