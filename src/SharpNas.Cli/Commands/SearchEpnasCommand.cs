@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using SharpNas.Cli.Display;
 using SharpNas.Data;
 using SharpNas.Engine;
+using SharpNas.Engine.IO;
 using SharpNas.Search.Evaluators;
 using SharpNas.Search.Genotypes;
 using SharpNas.Search.Pruning;
@@ -45,10 +46,11 @@ internal static class SearchEpnasCommand
         var strategy = new Option<string>("--strategy") { Description = "epnas or random (random actions from the same seeds)", DefaultValueFactory = _ => "epnas" };
         var predictCheck = new Option<int>("--predict-check") { Description = "instead of searching: train N sampled children with the full and the prediction schedule, report Kendall's tau and the time saved", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/epnas-PATTERN[-random]-sSEED); rerunning resumes" };
+        Option<int> workers = LocalWorkers.Option();
         var cmd = new Command("epnas", "EPNAS: grow networks layer by layer (or a cell) under resource constraints")
         {
             pattern, maxParams, maxFlops, minIntensity, basePenalty, episodes, steps, branches, topK, childEpochs, seedInsertions, predict, predictEpochs,
-            predictBatch, predictLr, share, strategy, predictCheck, outDir,
+            predictBatch, predictLr, share, strategy, predictCheck, outDir, workers,
         };
         var common = new SearchDataOptions(defaultSubset: 2000, batch: 64, lr: 0.05, seed: 1);
         common.AddTo(cmd);
@@ -75,16 +77,27 @@ internal static class SearchEpnasCommand
             if (insertions < 0) throw new ArgumentException($"--seed-insertions must be non-negative, got {insertions}");
             int checkCount = p.GetValue(predictCheck);
             if (checkCount is < 0 or 1) throw new ArgumentException($"--predict-check needs at least 2 children, got {checkCount}");
-            // Evaluation in batches of 64: a wide child at full resolution needs GBs of activations at the default 256.
-            TrainerOptions full = common.Trainer(p, p.GetValue(childEpochs)) with { EvalBatchSize = 64 };
-            full.Validate();
-            TrainerOptions shortSchedule = EpnasPrediction.Schedule(full, p.GetValue(predictEpochs), p.GetValue(predictBatch), p.GetValue(predictLr));
             bool predicting = p.GetValue(predict);
-            TrainerOptions childOptions = predicting ? shortSchedule : full;
+            var settings = new EpnasChildSettings
+            {
+                Data = p.GetValue(common.Data)!, ValSize = p.GetValue(common.ValSize)!, TrainSubset = p.GetValue(common.TrainSubset) ?? 0,
+                Batch = p.GetValue(common.Batch), Lr = p.GetValue(common.Lr), Seed = runSeed, Epochs = p.GetValue(childEpochs), Predict = predicting,
+                PredictEpochs = p.GetValue(predictEpochs), PredictBatch = p.GetValue(predictBatch), PredictLr = p.GetValue(predictLr),
+            };
+            TrainerOptions full = settings.FullSchedule();
+            full.Validate();
+            TrainerOptions shortSchedule = settings.PredictionSchedule();
+            TrainerOptions childOptions = settings.ChildSchedule();
+            int workerCount = p.GetValue(workers);
+            if (workerCount < 0) throw new ArgumentException($"--workers must be non-negative, got {workerCount}");
+            // Children shared with worker processes: with local workers, or a store named by the user (workers may attach).
+            bool parallel = workerCount > 0 || storeOptions.Spec(p) is not null;
+            if (parallel && checkCount > 0) throw new ArgumentException("--predict-check runs in this process: drop --workers and --store");
             string dir = p.GetValue(outDir) ?? Path.Combine("runs",
                 $"epnas-{patternName}{(checkCount > 0 ? "-predict-check" : strat == EpnasStrategy.Random ? "-random" : "")}-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             IPruner? pruner = prune.Create(p);
-            (DataSpec spec, TrainingData trainingData) = common.Load(p);
+            ThreadSettings.Apply(p.GetValue(common.Threads));
+            (DataSpec spec, TrainingData trainingData) = settings.LoadData();   // as every worker loads it
             Directory.CreateDirectory(dir);
             InputSpec input = trainingData.Input;
             var display = new SearchDisplay();
@@ -98,14 +111,45 @@ internal static class SearchEpnasCommand
                     : check.Run(new EpnasModuleActions(), EpnasSeeds.MinimalCell(), cancel);
             }
 
-            using ITrialStore store = storeOptions.Open(p, dir, "epnas");
+            using ITrialStore store = storeOptions.Open(p, dir, EpnasChildSettings.Kind, parallel ? settings.ToJson() : null);
             TrialPruning? pruning = SearchPruneOptions.Attach(pruner, store, trainingData);
             if (pruning is not null) pruning.Pruned += (r, e, d) => display.Line($"child {r.Key} stopped after epoch {e}: {d.Reason}");
-            var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), childOptions, cost, scorer: null, pruning);
+            TrainingEvaluator evaluator = settings.CreateEvaluator(spec, trainingData, pruning);
             evaluator.Progress += (_, progress) => display.Training(progress);
-            var runner = new TrialRunner(store, evaluator, dir);
-            string position = "";
-            runner.Started += t => display.TrialStarted(t.Key, position);
+            var positions = new Dictionary<string, string>(StringComparer.Ordinal);
+            string Position(string key) => positions.GetValueOrDefault(key, "");
+            using LocalWorkers? local = workerCount > 0
+                ? new LocalWorkers(workerCount, storeOptions.Spec(p) ?? Path.GetFullPath(Path.Combine(dir, "trials.db")), store.SearchId, dir,
+                    LocalWorkers.ThreadsEach(workerCount, p.GetValue(common.Threads)))
+                : null;
+            bool warned = false;
+            LeasedTrialRunner? leased = parallel
+                ? new LeasedTrialRunner(store, evaluator, Path.GetDirectoryName(Path.GetFullPath(dir))!, storeOptions.Lease(p))
+                {
+                    // With local workers this process only waits for them — unless they are all gone.
+                    ShouldTrain = local is null ? null : () =>
+                    {
+                        if (!local.AllExited) return false;
+                        if (!warned) display.Line($"all {workerCount} workers exited (see {Path.Combine(dir, "workers")}): this process trains the remaining children");
+                        warned = true;
+                        return true;
+                    },
+                }
+                : null;
+            ITrialBatchRunner runner;
+            if (leased is not null)
+            {
+                leased.Started += t => display.TrialStarted(t.Key, Position(t.Key));
+                runner = leased;
+            }
+            else
+            {
+                var sequential = new TrialRunner(store, evaluator, dir);
+                sequential.Started += t => display.TrialStarted(t.Key, Position(t.Key));
+                runner = new SequentialTrials(sequential, dir);
+            }
+            if (local is not null)
+                display.Line($"{workerCount} local workers (pids {string.Join(", ", local.Pids)}) train the children; their output: {Path.Combine(dir, "workers")}");
             display.Line(string.Create(CultureInfo.InvariantCulture,
                 $"EPNAS ({strat.ToString().ToLowerInvariant()}, {patternName} pattern) on {spec}: {p.GetValue(episodes)} episodes × {p.GetValue(steps)} steps × {p.GetValue(branches)} branches, "
                 + $"{Schedule(childOptions)} per child{(predicting ? " (performance prediction)" : "")}{(p.GetValue(share) ? ", parameter sharing" : "")}{(pruner is null ? "" : $", pruning: {pruner.Name}")}; "
@@ -119,7 +163,15 @@ internal static class SearchEpnasCommand
             results["epochs_trained"] = SearchPruneOptions.EpochsTrained(store.All());
             results["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
             results["cpu_seconds"] = Math.Round((Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds, 1);
+            results["workers"] = workerCount;
+            results["trials_trained_by_workers"] = parallel ? store.All().Count(t => t.Status is TrialStatus.Completed or TrialStatus.Pruned
+                && t.LeaseOwner is string o && !o.EndsWith(":coordinator", StringComparison.Ordinal)) : 0;
             TrainingRun.WriteAtomically(Path.Combine(dir, "results.json"), results.ToJsonString(Indented) + "\n");
+            if (parallel)
+            {
+                StoreOptions.Finish(store);   // workers bound to the search exit
+                local?.WaitForExit(TimeSpan.FromSeconds(30));
+            }
             string reportFile = StoreOptions.WriteReport(dir, store, p);
             Console.WriteLine($"wrote {Path.Combine(dir, "results.md")}, results.json, top-*/arch.json{reportFile}, trials.db");
             return ExitCodes.Ok;
@@ -133,18 +185,26 @@ internal static class SearchEpnasCommand
                     Seeds = seeds, Input = input, Episodes = p.GetValue(episodes), Steps = p.GetValue(steps), Branches = p.GetValue(branches),
                     TopK = top, ChildEpochs = childOptions.Epochs, Constraints = constraints, Strategy = strat, Seed = runSeed,
                 };
-                EpnasParameterSharing<TG>? sharing = p.GetValue(share) ? EpnasParameterSharing<TG>.FromRunFolder(input, store, dir) : null;
+                EpnasParameterSharing<TG>? sharing = !p.GetValue(share) ? null : leased is null ? EpnasParameterSharing<TG>.FromRunFolder(input, store, dir)
+                    : new EpnasParameterSharing<TG>(input, key =>
+                    {
+                        string file = store.Find(key) is Trial t ? Path.Combine(leased.ArtifactPath(t), "model.safetensors") : "";
+                        return File.Exists(file) ? Safetensors.Load(file).ByName : null;
+                    });
                 if (sharing is not null)
                 {
-                    evaluator.InitialWeights = r => sharing.InitialWeights((TG)r.Architecture);
                     sharing.Loaded += (_, n) => display.Line(string.Create(CultureInfo.InvariantCulture, $"  starts from {n} shared tensors"));
+                    // Sequential: the trainer asks when the child starts. Leased: the weights are written into the
+                    // child's trial folder when it is enqueued, for whichever process trains it.
+                    if (leased is null) evaluator.InitialWeights = r => sharing.InitialWeights((TG)r.Architecture);
+                    else leased.InitialWeights = t => sharing.InitialWeights((TG)t.Architecture);
                 }
                 var search = new EpnasSearch<TG>(options, space, runner) { Sharing = sharing };
                 search.Log += display.Line;
                 search.ChildStarting += (e, t, b, child) =>
                 {
                     EpnasResources r = child.Resources(input);
-                    position = string.Create(CultureInfo.InvariantCulture,
+                    positions[string.Create(CultureInfo.InvariantCulture, $"ep{e}/step{t}/branch{b}")] = string.Create(CultureInfo.InvariantCulture,
                         $"episode {e + 1}/{options.Episodes}, branch {b + 1}/{options.Branches}, step {t + 1}/{options.Steps}: {r.Parameters:N0} params, {r.Flops / 1e6:F1}M FLOPs");
                 };
                 search.ChildFinished += c => display.Line(string.Create(CultureInfo.InvariantCulture,

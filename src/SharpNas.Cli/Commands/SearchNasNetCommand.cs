@@ -31,9 +31,11 @@ internal static class SearchNasNetCommand
         var epochs = new Option<int>("--child-epochs", "--epochs") { Description = "training epochs per child", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/nasnet-STRATEGY-sSEED); rerunning resumes" };
         var perUpdate = new Option<int?>("--children-per-update") { Description = "M: children sampled per controller update, or kept in flight by evolution and random search; trained in parallel by the store's workers (default: the controller's batch; 1 for evolution and random)" };
+        Option<int> workers = LocalWorkers.Option();
+        workers.Description = "start N local `sharpnas worker` processes that train the children of a batch alongside this one (default 0)";
         var cmd = new Command("nasnet", "NASNet: search a normal and a reduction cell")
         {
-            strategy, budget, blocks, cells, filters, epochs, outDir, perUpdate,
+            strategy, budget, blocks, cells, filters, epochs, outDir, perUpdate, workers,
         };
         var storeOptions = new StoreOptions();
         storeOptions.AddTo(cmd);
@@ -56,6 +58,7 @@ internal static class SearchNasNetCommand
                 _ => throw new ArgumentException($"--strategy {strategyName}: expected reinforce, ppo, evolution or random"),
             };
             if (p.GetValue(budget) < 1) throw new ArgumentException($"--budget must be at least 1, got {p.GetValue(budget)}");
+            if (p.GetValue(workers) < 0) throw new ArgumentException($"--workers must be non-negative, got {p.GetValue(workers)}");
             IPruner? pruner = prune.Create(p);
             var settings = new NasNetChildSettings
             {
@@ -72,6 +75,11 @@ internal static class SearchNasNetCommand
 
             var display = new SearchDisplay();
             using ITrialStore store = storeOptions.Open(p, dir, NasNetChildSettings.Kind, settings.ToJson());
+            // Local workers lease the batch's children like remote ones; this process trains children too.
+            using LocalWorkers? local = p.GetValue(workers) > 0
+                ? new LocalWorkers(p.GetValue(workers), storeOptions.Spec(p) ?? Path.GetFullPath(Path.Combine(dir, "trials.db")), store.SearchId, dir,
+                    LocalWorkers.ThreadsEach(p.GetValue(workers) + 1, p.GetValue(common.Threads)))
+                : null;
             TrialPruning? pruning = SearchPruneOptions.Attach(pruner, store, trainingData);
             if (pruning is not null) pruning.Pruned += (r, e, d) => display.Line($"child {r.Key} stopped after epoch {e}: {d.Reason}");
             var trainer = new TrainingEvaluator(trainingData, spec.ToString(), options, new CostSettings { LatencyRuns = 0 }, scorer: null, pruning);
@@ -89,6 +97,7 @@ internal static class SearchNasNetCommand
             display.Line($"NASNet search ({strat.Name}) on {spec}: {p.GetValue(budget)} children of {n} @ {f}, {options.Epochs} epoch(s) each{(pruner is null ? "" : $" (pruning: {pruner.Name})")}, {trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation images → {dir}");
             DiscreteSearchResult result = display.Run(() => search.Run(new DiscreteBudget(MaxQueries: p.GetValue(budget)), cancel));
             StoreOptions.Finish(store);
+            local?.WaitForExit(TimeSpan.FromSeconds(30));
 
             var rows = store.All().Where(t => t.Role == DiscreteSearch.Role && t.Metrics is not null)
                 .Select(t => (Trial: t, Metrics: TrialMetrics.FromJson(t.Metrics!), Reward: t.Metrics!["reward"]!.GetValue<double>()))

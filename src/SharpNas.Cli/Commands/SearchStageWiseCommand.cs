@@ -30,9 +30,11 @@ internal static class SearchStageWiseCommand
         var baselines = new Option<bool>("--baselines") { Description = "also train uniform-depth networks of similar size", DefaultValueFactory = _ => true };
         var stop = new Option<bool>("--stop-on-convergence") { Description = "stop when no stage grows" };
         var outDir = new Option<string?>("--out") { Description = "run folder (default runs/stagewise-sSEED); rerunning resumes" };
+        Option<int> workers = LocalWorkers.Option();
+        workers.Description = "start N local `sharpnas worker` processes that train the independent networks (the baselines, the final training) in parallel (default 0)";
         var cmd = new Command("stagewise", "Stage-wise NAS: grow the depth of each stage by the importance of its features")
         {
-            module, criterion, iterations, growth, initDepth, width, epochs, finalEpochs, transfer, finetune, baselines, stop, outDir,
+            module, criterion, iterations, growth, initDepth, width, epochs, finalEpochs, transfer, finetune, baselines, stop, outDir, workers,
         };
         // The authors' step decay (×0.1 at 50 % and 75 % of every training; NOTES.md §1), not the other searches' cosine.
         var common = new SearchDataOptions(defaultSubset: null, batch: 128, lr: 0.1, seed: 0, schedule: "multistep");
@@ -45,14 +47,25 @@ internal static class SearchStageWiseCommand
             ulong runSeed = p.GetValue(common.Seed);
             IStageScorer scorer = StageScorers.Create(p.GetValue(criterion)!, runSeed);
             string schedule = common.ScheduleName(p);
+            int workerCount = p.GetValue(workers);
+            if (workerCount < 0) throw new ArgumentException($"--workers must be non-negative, got {workerCount}");
+            // Trials shared with worker processes: with local workers, or a store named by the user (workers may attach).
+            bool parallel = workerCount > 0 || storeOptions.Spec(p) is not null;
             // The builtin set's default search trains on a 5,000-image subset so that it stays short.
             bool builtin = DataSpec.Parse(p.GetValue(common.Data)!).Kind == DatasetKind.Builtin;
-            (DataSpec spec, TrainingData trainingData) = common.Load(p, builtin ? 5000 : null);
+            var settings = new StageWiseTrialSettings
+            {
+                Data = p.GetValue(common.Data)!, ValSize = p.GetValue(common.ValSize)!, TrainSubset = p.GetValue(common.TrainSubset) ?? (builtin ? 5000 : 0),
+                Batch = p.GetValue(common.Batch), Lr = p.GetValue(common.Lr), Seed = runSeed, Criterion = p.GetValue(criterion)!,
+            };
+            ThreadSettings.Apply(p.GetValue(common.Threads));
+            (DataSpec spec, TrainingData trainingData) = settings.LoadData();   // as every worker loads it
             string dir = p.GetValue(outDir) ?? Path.Combine("runs", $"stagewise-s{runSeed.ToString(CultureInfo.InvariantCulture)}");
             Directory.CreateDirectory(dir);
             string? transferFrom = p.GetValue(transfer);
+            // Workers read the donor from their own folder: give them the full path.
+            if (parallel && transferFrom is not null) transferFrom = Path.GetFullPath(transferFrom);
             int epochCount = transferFrom is not null ? p.GetValue(finetune) ?? p.GetValue(epochs) : p.GetValue(epochs);
-            TrainerOptions trainerOptions = common.Trainer(p, epochCount);
             var options = new StageWiseOptions
             {
                 Initial = new StageGenotype(moduleKind, Enumerable.Repeat(p.GetValue(initDepth), 3).ToArray(),
@@ -66,19 +79,53 @@ internal static class SearchStageWiseCommand
             options.Validate();
 
             var display = new SearchDisplay();
-            var evaluator = new TrainingEvaluator(trainingData, spec.ToString(), trainerOptions, new CostSettings { LatencyRuns = 3, LatencyBatches = [1] }, scorer);
+            TrainingEvaluator evaluator = settings.CreateEvaluator(spec, trainingData, epochCount, scorer);
             evaluator.Progress += (_, progress) => display.Training(progress);
-            using ITrialStore store = storeOptions.Open(p, dir, "stagewise");
-            var runner = new TrialRunner(store, evaluator, dir);
-            runner.Started += t => display.TrialStarted(t.Key, t.Genotype["depths"]!.ToJsonString());
-            runner.Finished += (t, m, fromStore) => display.TrialFinished(t.Key, m, fromStore);
-            var run = new StageWiseRun(options, runner, dir) { Baselines = p.GetValue(baselines), FinalEpochs = p.GetValue(finalEpochs) };
+            using ITrialStore store = storeOptions.Open(p, dir, StageWiseTrialSettings.Kind, parallel ? settings.ToJson() : null);
+            using LocalWorkers? local = workerCount > 0
+                ? new LocalWorkers(workerCount, storeOptions.Spec(p) ?? Path.GetFullPath(Path.Combine(dir, "trials.db")), store.SearchId, dir,
+                    LocalWorkers.ThreadsEach(workerCount, p.GetValue(common.Threads)))
+                : null;
+            ITrialBatchRunner runner;
+            if (parallel)
+            {
+                bool warned = false;
+                var leased = new LeasedTrialRunner(store, evaluator, Path.GetDirectoryName(Path.GetFullPath(dir))!, storeOptions.Lease(p))
+                {
+                    // With local workers this process only waits for them — unless they are all gone.
+                    ShouldTrain = local is null ? null : () =>
+                    {
+                        if (!local.AllExited) return false;
+                        if (!warned) display.Line($"all {workerCount} workers exited (see {Path.Combine(dir, "workers")}): this process trains the remaining networks");
+                        warned = true;
+                        return true;
+                    },
+                };
+                leased.Started += t => display.TrialStarted(t.Key, t.Genotype["depths"]!.ToJsonString());
+                leased.Finished += (t, m, fromStore) => { if (m is not null) display.TrialFinished(t.Key, m, fromStore); };
+                runner = leased;
+                if (local is not null)
+                    display.Line($"{workerCount} local workers (pids {string.Join(", ", local.Pids)}) train the networks; their output: {Path.Combine(dir, "workers")}");
+            }
+            else
+            {
+                var sequential = new TrialRunner(store, evaluator, dir);
+                sequential.Started += t => display.TrialStarted(t.Key, t.Genotype["depths"]!.ToJsonString());
+                sequential.Finished += (t, m, fromStore) => display.TrialFinished(t.Key, m, fromStore);
+                runner = new SequentialTrials(sequential, dir);
+            }
+            var run = new StageWiseRun(options, runner) { Baselines = p.GetValue(baselines), FinalEpochs = p.GetValue(finalEpochs) };
             run.Log += display.Line;
 
             display.Line($"stage-wise search on {spec} ({trainingData.Train.Count:N0} train / {trainingData.Validation?.Count ?? 0:N0} validation / {trainingData.Test!.Count:N0} test), {StageGenotype.ModuleName(moduleKind)} modules, criterion {p.GetValue(criterion)}, {options.Iterations} iterations, growth {options.GrowthStep}, {epochCount} epochs per network ({schedule} schedule) → {dir}");
             var started = DateTime.UtcNow;
             StageWiseReport report = display.Run(() => run.Run(trainingData.Test!.Labels, trainingData.Test.ClassCount, cancel));
             report.Write(dir, $"Stage-wise NAS on {spec} ({StageGenotype.ModuleName(moduleKind)} modules, {p.GetValue(criterion)})");
+            if (parallel)
+            {
+                StoreOptions.Finish(store);   // workers bound to the search exit
+                local?.WaitForExit(TimeSpan.FromSeconds(30));
+            }
             string reportFile = StoreOptions.WriteReport(dir, store, p);
             SearchDisplay.Table(StageWiseReport.Columns, report.Rows.Select(StageWiseReport.Cells));
             if (report.EnsembleAccuracy is double e)

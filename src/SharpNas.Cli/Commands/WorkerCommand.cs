@@ -1,8 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
+using SharpNas.Data;
 using SharpNas.Search.Spaces;
 using SharpNas.Search.Strategies.Discrete;
+using SharpNas.Search.Strategies.Epnas;
+using SharpNas.Search.Strategies.StageWise;
 using SharpNas.Search.Trials;
+using SharpNas.Training;
 
 namespace SharpNas.Cli.Commands;
 
@@ -23,7 +28,8 @@ internal static class WorkerCommand
         var search = new Option<string?>("--search") { Description = "work on this search only (default: every running search)" };
         var idleExit = new Option<double?>("--idle-exit") { Description = "exit after this many seconds without a trial to take" };
         var name = new Option<string>("--name") { Description = "worker name in the lease owner host:pid:NAME", DefaultValueFactory = _ => "worker" };
-        var cmd = new Command("worker", "take trials from a shared trial store and train them") { store, threads, artifacts, search, idleExit, name };
+        var parent = new Option<int?>("--parent-pid") { Description = "exit once this process is gone (set by a search's --workers)", Hidden = true };
+        var cmd = new Command("worker", "take trials from a shared trial store and train them") { store, threads, artifacts, search, idleExit, name, parent };
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
             string spec = StoreOptions.Named(p.GetValue(store)) ?? throw new ArgumentException($"worker: give --store (or set {TrialStores.EnvironmentVariable})");
@@ -38,6 +44,8 @@ internal static class WorkerCommand
                 string known = string.Join(", ", db.Searches().Select(s => s.Id));
                 throw new InvalidDataException($"{db.Location}: no search {only} ({(known.Length > 0 ? "searches there: " + known : "it holds no search")})");
             }
+            if (only is not null && db.FindSearch(only) is SearchRecord one && !Leasable(one))
+                throw new InvalidDataException($"{db.Location}: search {only} ({one.Kind}) trains its trials itself; start it with --store or --workers to share them with workers");
             string owner = TrialWorker.OwnerName(p.GetValue(name)!);
             Console.WriteLine($"worker {owner}: store {db.Location}, artifacts {Path.GetFullPath(root)}{(only is null ? "" : ", search " + only)}");
             var contexts = new Dictionary<string, WorkerContext>(StringComparer.Ordinal);
@@ -48,7 +56,7 @@ internal static class WorkerCommand
                 {
                     cancel.ThrowIfCancellationRequested();
                     IReadOnlyList<SearchRecord> searches = only is null
-                        ? db.Searches().Where(s => s.Status == SearchRecord.Running && (s.Kind is NasNetChildSettings.Kind or SmokeEvaluator.Kind)).ToList()
+                        ? db.Searches().Where(s => s.Status == SearchRecord.Running && Leasable(s)).ToList()
                         : [db.FindSearch(only)!];
                     bool worked = false;
                     foreach (SearchRecord s in searches)
@@ -61,6 +69,12 @@ internal static class WorkerCommand
                     if (only is not null && searches[0].Status == SearchRecord.Finished && NothingLeft(contexts, only, db))
                     {
                         Console.WriteLine($"worker {owner}: search {only} is finished");
+                        return ExitCodes.Ok;
+                    }
+                    // A local worker of a search (--workers) whose coordinator was killed: the rerun starts its own.
+                    if (p.GetValue(parent) is int ppid && !ProcessAlive(ppid))
+                    {
+                        Console.WriteLine($"worker {owner}: its coordinator (pid {ppid}) is gone, exiting");
                         return ExitCodes.Ok;
                     }
                     if (p.GetValue(idleExit) is double idle && (DateTime.UtcNow - idleSince).TotalSeconds >= idle)
@@ -79,6 +93,55 @@ internal static class WorkerCommand
         return cmd;
     }
 
+    /// <summary>Whether workers can evaluate the trials of <paramref name="search"/>: a NASNet or smoke search, or an
+    /// EPNAS or stage-wise search started with a store or workers (its row then holds the settings workers need; a
+    /// single-process one holds none).</summary>
+    private static bool Leasable(SearchRecord search) => search.Kind switch
+    {
+        NasNetChildSettings.Kind or SmokeEvaluator.Kind => true,
+        EpnasChildSettings.Kind or StageWiseTrialSettings.Kind => search.Settings["data"] is not null,
+        _ => false,
+    };
+
+    /// <summary>What a worker runs on a leased trial of <paramref name="search"/>, rebuilt from the search's row.</summary>
+    private static Func<Trial, CancellationToken, JsonObject> Evaluation(ITrialStore store, SearchRecord search, string artifactRoot)
+    {
+        string where = $"search {search.Id}";
+        switch (search.Kind)
+        {
+            case EpnasChildSettings.Kind:
+            {
+                EpnasChildSettings settings = EpnasChildSettings.FromJson(search.Settings, where);
+                (DataSpec spec, TrainingData data) = settings.LoadData();
+                var evaluator = settings.CreateEvaluator(spec, data);
+                return (t, c) => LeasedTrialRunner.EvaluateTrial(evaluator, store, artifactRoot, t, c);
+            }
+            case StageWiseTrialSettings.Kind:
+            {
+                StageWiseTrialSettings settings = StageWiseTrialSettings.FromJson(search.Settings, where);
+                (DataSpec spec, TrainingData data) = settings.LoadData();
+                var evaluator = settings.CreateEvaluator(spec, data, epochs: 1, StageScorers.Create(settings.Criterion, settings.Seed));
+                return (t, c) => LeasedTrialRunner.EvaluateTrial(evaluator, store, artifactRoot, t, c);
+            }
+            default:
+            {
+                (IDiscreteEvaluator evaluator, IDiscreteSpace space, _) = DiscreteTrialEvaluators.Create(search, artifactRoot, store);   // prunes as the search row says
+                return (t, c) => DiscreteSearch.EvaluateTrial(evaluator, space, t, c);
+            }
+        }
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
     private static bool NothingLeft(Dictionary<string, WorkerContext> contexts, string id, ITrialStore db)
     {
         using ITrialStore store = db.ForSearch(id);
@@ -88,8 +151,7 @@ internal static class WorkerCommand
     /// <summary>One search as a worker sees it: its store, the evaluator rebuilt from its row, the lease loop.</summary>
     private sealed class WorkerContext
     {
-        private readonly IDiscreteEvaluator _evaluator;
-        private readonly IDiscreteSpace _space;
+        private readonly Func<Trial, CancellationToken, JsonObject> _evaluate;
 
         public ITrialStore Store { get; }
         public TrialWorker Worker { get; }
@@ -97,16 +159,21 @@ internal static class WorkerCommand
         public WorkerContext(ITrialStore store, SearchRecord search, string artifactRoot, string owner)
         {
             Store = store;
-            (_evaluator, _space, _) = DiscreteTrialEvaluators.Create(search, artifactRoot, store);   // prunes as the search row says
+            _evaluate = Evaluation(store, search, artifactRoot);
             Worker = new TrialWorker(store, search.Lease, owner);
-            Worker.Leased += t => Console.WriteLine($"{search.Id} {t.Key}: leased (attempt {t.Attempts}) {t.Genotype["key"]}");
+            Worker.Leased += t => Console.WriteLine($"{search.Id} {t.Key}: leased (attempt {t.Attempts}) {t.Genotype["key"] ?? t.Role}");
             Worker.Ended += t => Console.WriteLine(t.Status == TrialStatus.Completed && t.LeaseOwner == owner
-                ? string.Create(CultureInfo.InvariantCulture, $"{search.Id} {t.Key}: completed, reward {t.Metrics?["reward"]?.GetValue<double>():F4}")
+                ? string.Create(CultureInfo.InvariantCulture, $"{search.Id} {t.Key}: completed, {Score(t.Metrics)}")
                 : t.Status == TrialStatus.Pruned && t.LeaseOwner == owner
                 ? $"{search.Id} {t.Key}: pruned after epoch {t.Metrics?["epochs_reached"]}: {t.Metrics?["prune_reason"]?.GetValue<string>()}"
                 : $"{search.Id} {t.Key}: {t.Status.ToString().ToLowerInvariant()}{(t.Error is null ? "" : ": " + t.Error)}");
         }
 
-        public System.Text.Json.Nodes.JsonObject Evaluate(Trial trial, CancellationToken cancel) => DiscreteSearch.EvaluateTrial(_evaluator, _space, trial, cancel);
+        public JsonObject Evaluate(Trial trial, CancellationToken cancel) => _evaluate(trial, cancel);
+
+        /// <summary>The reward of a discrete search's sample, else the validation accuracy.</summary>
+        private static string Score(JsonObject? m) => m?["reward"] is JsonNode r
+            ? string.Create(CultureInfo.InvariantCulture, $"reward {r.GetValue<double>():F4}")
+            : string.Create(CultureInfo.InvariantCulture, $"validation accuracy {m?["validation_accuracy"]?.GetValue<double>():P2}");
     }
 }

@@ -87,12 +87,23 @@ public sealed record EpnasSearchResult<TG>(IReadOnlyList<EpnasChild<TG>> Childre
 /// evaluating the child as a durable trial keyed <c>ep{e}/step{t}/branch{b}</c>. The reward of each child is
 /// accuracy × Π p^V; after an episode the policy takes one REINFORCE step on all its (action, reward) pairs, and the
 /// episode's top-k children (by reward) become the parents of the next episode's branches.
+/// <para>Parallel evaluation: a child depends on its branch's previous child, never on a result of its step, so when the
+/// trial runner is <see cref="ITrialBatchRunner.Parallel"/> (a <see cref="LeasedTrialRunner"/>) the B children of a
+/// step are handed over as one batch, which <c>sharpnas worker</c> processes evaluate together; the children, their
+/// keys and the policy's updates are those of the sequential search.</para>
 /// <para>Resuming: every random stream is derived from the seed and the (episode, step, branch) position and the policy
 /// update is deterministic, so running the same search again replays the same actions; completed children are answered
 /// by the trial store without training, and the policy reaches the same state.</para>
 /// </summary>
-public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasActionSpace<TG> space, TrialRunner runner) where TG : class, IEpnasGenotype
+public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasActionSpace<TG> space, ITrialBatchRunner runner) where TG : class, IEpnasGenotype
 {
+    /// <summary>The search evaluating its children one by one with <paramref name="runner"/>.</summary>
+    public EpnasSearch(EpnasSearchOptions<TG> options, IEpnasActionSpace<TG> space, TrialRunner runner)
+        : this(options, space, new SequentialTrials(runner)) { }
+
+    /// <summary>Trial role of the children.</summary>
+    public const string Role = "child";
+
     /// <summary>Called before each child is evaluated (or recalled): episode, step, branch (0-based) and the child.</summary>
     public event Action<int, int, int, TG>? ChildStarting;
 
@@ -123,6 +134,7 @@ public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasAction
             var episode = new List<EpnasChild<TG>>();
             for (int t = 0; t < options.Steps; t++)
             {
+                var step = new List<(int Branch, string Key, TG Child, EpnasAction Action, EpnasTrajectory<TG>? Trajectory)>();
                 for (int b = 0; b < options.Branches; b++)
                 {
                     cancel.ThrowIfCancellationRequested();
@@ -137,8 +149,29 @@ public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasAction
                     }
                     else (child, action) = EpnasRandomActions.Sample(space, current[b], rng);
                     string key = string.Create(CultureInfo.InvariantCulture, $"ep{e}/step{t}/branch{b}");
-                    ChildStarting?.Invoke(e, t, b, child);
-                    TrialMetrics m = runner.Run(key, "child", child, options.ChildEpochs, cancel: cancel);
+                    step.Add((b, key, child, action, trajectory));
+                    if (!runner.Parallel) Evaluate(step.Count - 1);
+                }
+                if (runner.Parallel)
+                {
+                    foreach (var s in step) ChildStarting?.Invoke(e, t, s.Branch, s.Child);
+                    IReadOnlyList<TrialMetrics?> results = runner.RunMany(step.Select(s => new TrialSpec(s.Key, Role, s.Child, options.ChildEpochs)).ToList(), cancel);
+                    for (int i = 0; i < step.Count; i++) Finish(i, results[i]);
+                }
+                Sharing?.EndStep();
+
+                void Evaluate(int i)
+                {
+                    ChildStarting?.Invoke(e, t, step[i].Branch, step[i].Child);
+                    Finish(i, runner.RunMany([new TrialSpec(step[i].Key, Role, step[i].Child, options.ChildEpochs)], cancel)[0]);
+                }
+
+                void Finish(int i, TrialMetrics? result)
+                {
+                    (int b, string key, TG child, EpnasAction action, EpnasTrajectory<TG>? trajectory) = step[i];
+                    // A child whose trial failed for good (every attempt of its workers) counts with accuracy 0.
+                    if (result is null) Log?.Invoke($"child {key} failed: {runner.Store.Find(key)?.Error}; it counts with accuracy 0");
+                    TrialMetrics m = result ?? new TrialMetrics();
                     EpnasResources r = child.Resources(options.Input);
                     double accuracy = m.ValidationAccuracy ?? 0;
                     Sharing?.Remember(key, child, accuracy);
@@ -148,7 +181,6 @@ public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasAction
                     ChildFinished?.Invoke(c);
                     current[b] = child;
                 }
-                Sharing?.EndStep();
             }
             children.AddRange(episode);
             if (samples.Count > 0) trainer.Update(samples);

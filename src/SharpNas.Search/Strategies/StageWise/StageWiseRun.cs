@@ -7,9 +7,15 @@ using SharpNas.Search.Trials;
 namespace SharpNas.Search.Strategies.StageWise;
 
 /// <summary>A complete stage-wise run: the search, uniform-depth baselines of similar size, optionally the best
-/// candidate trained longer, and the candidates' ensemble, gathered into a <see cref="StageWiseReport"/>.</summary>
-public sealed class StageWiseRun(StageWiseOptions options, TrialRunner runner, string runDir)
+/// candidate trained longer, and the candidates' ensemble, gathered into a <see cref="StageWiseReport"/>.
+/// <para>The baselines and the final training depend on the candidates only, not on each other: with a
+/// <see cref="ITrialBatchRunner.Parallel"/> runner they are handed over as one batch that workers train together (the
+/// search's own networks depend on each other's stage scores and stay one at a time).</para></summary>
+public sealed class StageWiseRun(StageWiseOptions options, ITrialBatchRunner runner)
 {
+    /// <summary>A run training its networks one by one with <paramref name="runner"/> in <paramref name="runDir"/>.</summary>
+    public StageWiseRun(StageWiseOptions options, TrialRunner runner, string runDir) : this(options, new SequentialTrials(runner, runDir)) { }
+
     /// <summary>Train a uniform [d, d, …] network for every distinct total depth among the candidates.</summary>
     public bool Baselines { get; init; } = true;
     /// <summary>Epochs for the best candidate's final training (0 = none).</summary>
@@ -28,6 +34,7 @@ public sealed class StageWiseRun(StageWiseOptions options, TrialRunner runner, s
         foreach (StageWiseStep c in result.Candidates)
             rows.Add(new StageWiseRow(c.Role == "initial" ? "initial" : $"candidate {c.Iteration}", c.Role, c.Iteration, c.Genotype, c.Metrics));
 
+        var after = new List<(TrialSpec Spec, string Name, int Iteration, string Message)>();
         if (Baselines)
         {
             int stages = options.Initial.Depths.Count;
@@ -35,18 +42,34 @@ public sealed class StageWiseRun(StageWiseOptions options, TrialRunner runner, s
             foreach (int d in uniform)
             {
                 StageGenotype g = options.Initial with { Depths = Enumerable.Repeat(d, stages).ToArray() };
-                Log?.Invoke($"baseline: uniform depth {d} per stage");
-                TrialMetrics m = runner.Run($"baseline/d{d}", "baseline", g, options.Epochs, cancel: cancel);
-                rows.Add(new StageWiseRow($"uniform {d}×{stages}", "baseline", 0, g, m));
+                after.Add((new TrialSpec($"baseline/d{d}", "baseline", g, options.Epochs), $"uniform {d}×{stages}", 0, $"baseline: uniform depth {d} per stage"));
             }
         }
 
         if (FinalEpochs > 0)
         {
             StageWiseStep best = result.Candidates.MaxBy(c => c.Metrics.ValidationAccuracy ?? c.Metrics.TestAccuracy ?? 0)!;
-            Log?.Invoke($"final: training the best candidate [{string.Join(", ", best.Genotype.Depths)}] for {FinalEpochs} epochs");
-            TrialMetrics m = runner.Run("final", "final", best.Genotype, FinalEpochs, transferFrom: options.TransferFrom, cancel: cancel);
-            rows.Add(new StageWiseRow("final", "final", best.Iteration, best.Genotype, m));
+            after.Add((new TrialSpec("final", "final", best.Genotype, FinalEpochs, TransferFrom: options.TransferFrom), "final", best.Iteration,
+                $"final: training the best candidate [{string.Join(", ", best.Genotype.Depths)}] for {FinalEpochs} epochs"));
+        }
+
+        if (runner.Parallel)
+        {
+            foreach (var a in after) Log?.Invoke(a.Message);
+            IReadOnlyList<TrialMetrics?> metrics = runner.RunMany(after.Select(a => a.Spec).ToList(), cancel);
+            for (int i = 0; i < after.Count; i++) Add(after[i], metrics[i]);
+        }
+        else
+            foreach (var a in after)
+            {
+                Log?.Invoke(a.Message);
+                Add(a, runner.RunMany([a.Spec], cancel)[0]);
+            }
+
+        void Add((TrialSpec Spec, string Name, int Iteration, string Message) a, TrialMetrics? m)
+        {
+            if (m is null) Log?.Invoke($"{a.Name}: trial {a.Spec.Key} failed ({runner.Store.Find(a.Spec.Key)?.Error}); left out of the report");
+            else rows.Add(new StageWiseRow(a.Name, a.Spec.Role, a.Iteration, (StageGenotype)a.Spec.Architecture, m));
         }
 
         (double? ensemble, long ensembleParams) = Ensemble(result, testLabels, classes);
@@ -60,11 +83,11 @@ public sealed class StageWiseRun(StageWiseOptions options, TrialRunner runner, s
         long parameters = 0;
         foreach (StageWiseStep c in result.Candidates.Where(c => c.Role == "candidate"))
         {
-            string? dir = runner.Store.Find(c.Iteration == 0 ? "initial" : $"iter{c.Iteration.ToString(CultureInfo.InvariantCulture)}/candidate")?.ArtifactDir;
-            string? file = dir is null ? null : Path.Combine(runDir, dir, TrainingEvaluator.TestProbabilitiesFile);
+            Trial? trial = runner.Store.Find(c.Iteration == 0 ? "initial" : $"iter{c.Iteration.ToString(CultureInfo.InvariantCulture)}/candidate");
+            string? file = trial?.ArtifactDir is null ? null : Path.Combine(runner.ArtifactPath(trial), TrainingEvaluator.TestProbabilitiesFile);
             if (file is null || !File.Exists(file)) return (null, 0);
-            // A candidate equal to an earlier one (no stage grew) shares its trained network: it joins the ensemble once.
-            if (!seen.Add(Path.GetFullPath(file))) continue;
+            // A candidate equal to an earlier one (no stage grew) is the same trained network: it joins the ensemble once.
+            if (!seen.Add(c.Genotype.ToJson().ToJsonString())) continue;
             members.Add(SoftmaxEnsemble.Load(file));
             parameters += c.Metrics.Parameters;
         }

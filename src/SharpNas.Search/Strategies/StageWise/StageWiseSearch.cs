@@ -52,8 +52,11 @@ public sealed record StageWiseResult(IReadOnlyList<StageWiseStep> Steps, int Tra
 /// current ones. Models trained: 1 + 2 × iterations (fewer with <see cref="StageWiseOptions.StopOnConvergence"/>).
 /// Every network is a durable trial, so an interrupted search resumes where it stopped.
 /// </summary>
-public sealed class StageWiseSearch(StageWiseOptions options, TrialRunner runner)
+public sealed class StageWiseSearch(StageWiseOptions options, ITrialBatchRunner runner)
 {
+    /// <summary>The search training its networks one by one with <paramref name="runner"/>.</summary>
+    public StageWiseSearch(StageWiseOptions options, TrialRunner runner) : this(options, new SequentialTrials(runner)) { }
+
     /// <summary>Human-readable events (iteration decisions).</summary>
     public event Action<string>? Log;
 
@@ -86,7 +89,9 @@ public sealed class StageWiseSearch(StageWiseOptions options, TrialRunner runner
 
     private TrialMetrics Train(string key, string role, int iteration, StageGenotype genotype, List<StageWiseStep> steps, CancellationToken cancel)
     {
-        TrialMetrics m = runner.Run(key, role, genotype, options.Epochs, scoreStages: true, options.TransferFrom, cancel);
+        // Each network depends on the previous one's stage scores: a batch of one, even when workers share the trials.
+        TrialMetrics m = runner.RunMany([new TrialSpec(key, role, genotype, options.Epochs, ScoreStages: true, options.TransferFrom)], cancel)[0]
+            ?? throw new InvalidOperationException($"trial {key} failed: {runner.Store.Find(key)?.Error}; the search cannot go on without its stage scores");
         if (m.StageScores is null || m.StageScores.Count != genotype.Depths.Count)
             throw new InvalidOperationException($"trial {key}: the evaluator returned {m.StageScores?.Count ?? 0} stage scores for {genotype.Depths.Count} stages");
         steps.Add(new StageWiseStep(iteration, role, genotype, m));
