@@ -81,7 +81,7 @@ internal static class SearchEpnasCommand
             var settings = new EpnasChildSettings
             {
                 Data = p.GetValue(common.Data)!, ValSize = p.GetValue(common.ValSize)!, TrainSubset = p.GetValue(common.TrainSubset) ?? 0,
-                Batch = p.GetValue(common.Batch), Lr = p.GetValue(common.Lr), Seed = runSeed, Epochs = p.GetValue(childEpochs), Predict = predicting,
+                Batch = p.GetValue(common.Batch), Lr = p.GetValue(common.Lr), Schedule = common.ScheduleName(p), Seed = runSeed, Epochs = p.GetValue(childEpochs), Predict = predicting,
                 PredictEpochs = p.GetValue(predictEpochs), PredictBatch = p.GetValue(predictBatch), PredictLr = p.GetValue(predictLr),
             };
             TrainerOptions full = settings.FullSchedule();

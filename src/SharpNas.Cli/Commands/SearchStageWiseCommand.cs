@@ -56,7 +56,7 @@ internal static class SearchStageWiseCommand
             var settings = new StageWiseTrialSettings
             {
                 Data = p.GetValue(common.Data)!, ValSize = p.GetValue(common.ValSize)!, TrainSubset = p.GetValue(common.TrainSubset) ?? (builtin ? 5000 : 0),
-                Batch = p.GetValue(common.Batch), Lr = p.GetValue(common.Lr), Seed = runSeed, Criterion = p.GetValue(criterion)!,
+                Batch = p.GetValue(common.Batch), Lr = p.GetValue(common.Lr), Schedule = schedule, Seed = runSeed, Criterion = p.GetValue(criterion)!,
             };
             ThreadSettings.Apply(p.GetValue(common.Threads));
             (DataSpec spec, TrainingData trainingData) = settings.LoadData();   // as every worker loads it

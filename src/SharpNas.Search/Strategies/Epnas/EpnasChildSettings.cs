@@ -30,6 +30,9 @@ public sealed record EpnasChildSettings
     public int Batch { get; init; } = 64;
     /// <summary>Learning rate of the full schedule.</summary>
     public double Lr { get; init; } = 0.05;
+
+    /// <summary>Learning-rate schedule by name (<c>--schedule</c>), laid over each training's epochs.</summary>
+    public string Schedule { get; init; } = "cosine";
     /// <summary>The run's seed.</summary>
     public ulong Seed { get; init; }
     /// <summary>Epochs of the full schedule (<c>--child-epochs</c>).</summary>
@@ -49,7 +52,7 @@ public sealed record EpnasChildSettings
     /// <summary>The full schedule (evaluation in batches of 64: a wide child at full resolution needs GBs of
     /// activations at the default 256).</summary>
     public TrainerOptions FullSchedule() =>
-        new() { Epochs = Epochs, BatchSize = Batch, LearningRate = Lr, Seed = Seed, EvaluateTestEveryEpoch = false, EvalBatchSize = 64 };
+        new() { Epochs = Epochs, BatchSize = Batch, LearningRate = Lr, ScheduleName = Schedule, Seed = Seed, EvaluateTestEveryEpoch = false, EvalBatchSize = 64 };
 
     /// <summary>Performance prediction's schedule derived from the full one.</summary>
     public TrainerOptions PredictionSchedule() => EpnasPrediction.Schedule(FullSchedule(), PredictEpochs, PredictBatch, PredictLr);
@@ -70,7 +73,7 @@ public sealed record EpnasChildSettings
     {
         ["data"] = Data, ["val_size"] = ValSize, ["train_subset"] = TrainSubset, ["batch"] = Batch, ["lr"] = Lr,
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["epochs"] = Epochs, ["predict"] = Predict,
-        ["predict_epochs"] = PredictEpochs, ["predict_batch"] = PredictBatch, ["predict_lr"] = PredictLr,
+        ["predict_epochs"] = PredictEpochs, ["predict_batch"] = PredictBatch, ["predict_lr"] = PredictLr, ["schedule"] = Schedule,
     };
 
     /// <summary>Reads the stored form; a missing or mistyped field is an error naming it.</summary>
@@ -83,7 +86,7 @@ public sealed record EpnasChildSettings
             Data = Get<string>("data"), ValSize = Get<string>("val_size"), TrainSubset = Get<int>("train_subset"), Batch = Get<int>("batch"),
             Lr = Get<double>("lr"), Seed = ulong.Parse(Get<string>("seed"), CultureInfo.InvariantCulture), Epochs = Get<int>("epochs"),
             Predict = Get<bool>("predict"), PredictEpochs = Optional<int>("predict_epochs"), PredictBatch = Optional<int>("predict_batch"),
-            PredictLr = Optional<double>("predict_lr"),
+            PredictLr = Optional<double>("predict_lr"), Schedule = o["schedule"] is JsonNode sc ? Read<string>(sc, "schedule", where) : "cosine",
         };
     }
 

@@ -27,6 +27,9 @@ public sealed record StageWiseTrialSettings
     public int Batch { get; init; } = 128;
     /// <summary>Base learning rate.</summary>
     public double Lr { get; init; } = 0.1;
+
+    /// <summary>Learning-rate schedule by name (<c>--schedule</c>), laid over each training's epochs.</summary>
+    public string Schedule { get; init; } = "multistep";
     /// <summary>The run's seed.</summary>
     public ulong Seed { get; init; }
     /// <summary>The stage-importance criterion (<c>--criterion</c>).</summary>
@@ -36,7 +39,7 @@ public sealed record StageWiseTrialSettings
     public (DataSpec Spec, TrainingData Data) LoadData() => SearchData.Load(Data, ValSize, TrainSubset, Seed);
 
     /// <summary>The training options (each trial sets its epochs).</summary>
-    public TrainerOptions Trainer(int epochs) => new() { Epochs = epochs, BatchSize = Batch, LearningRate = Lr, Seed = Seed, EvaluateTestEveryEpoch = false };
+    public TrainerOptions Trainer(int epochs) => new() { Epochs = epochs, BatchSize = Batch, LearningRate = Lr, ScheduleName = Schedule, Seed = Seed, EvaluateTestEveryEpoch = false };
 
     /// <summary>The costs measured of every network (latency at batch 1).</summary>
     public static CostSettings Costs() => new() { LatencyRuns = 3, LatencyBatches = [1] };
@@ -49,7 +52,7 @@ public sealed record StageWiseTrialSettings
     public JsonObject ToJson() => new()
     {
         ["data"] = Data, ["val_size"] = ValSize, ["train_subset"] = TrainSubset, ["batch"] = Batch, ["lr"] = Lr,
-        ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["criterion"] = Criterion,
+        ["seed"] = Seed.ToString(CultureInfo.InvariantCulture), ["criterion"] = Criterion, ["schedule"] = Schedule,
     };
 
     /// <summary>Reads the stored form; a missing or mistyped field is an error naming it.</summary>
@@ -68,6 +71,7 @@ public sealed record StageWiseTrialSettings
         {
             Data = Get<string>("data"), ValSize = Get<string>("val_size"), TrainSubset = Get<int>("train_subset"), Batch = Get<int>("batch"),
             Lr = Get<double>("lr"), Seed = ulong.Parse(Get<string>("seed"), CultureInfo.InvariantCulture), Criterion = Get<string>("criterion"),
+            Schedule = Get<string>("schedule"),
         };
     }
 }
