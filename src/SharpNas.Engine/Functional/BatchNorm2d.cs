@@ -56,12 +56,7 @@ public static partial class F
             throw new ArgumentException("BatchNorm2d: evaluation mode needs running_mean and running_var");
         // Eval: y = x·scale + shift per channel with scale = γ/√(var+eps), shift = β − mean·scale.
         Tensor scale = Tensor.Empty(c), shift = Tensor.Empty(c);
-        for (int ch = 0; ch < c; ch++)
-        {
-            double s = (weight?.Span[ch] ?? 1f) / Math.Sqrt(runningVar.Span[ch] + (double)eps);
-            scale.Span[ch] = (float)s;
-            shift.Span[ch] = (float)((bias?.Span[ch] ?? 0f) - runningMean.Span[ch] * s);
-        }
+        BatchNormEvalAffine(weight, bias, runningMean, runningVar, eps, scale.Span, shift.Span);
         ReadOnlySpan<float> xs = x.Span;
         Span<float> ys = y.Span;
         for (int i = 0; i < n; i++)
@@ -76,6 +71,18 @@ public static partial class F
         if (GradMode.ShouldRecord(x, weight, bias))
             Record(y, new BatchNormEvalNode(n, c, hw, runningMean.Clone(), runningVar.Clone(), eps), x, weight, bias);
         return y;
+    }
+
+    /// <summary>Evaluation-mode batch norm as y = x·scale + shift: scale = γ/√(var+eps), shift = β − mean·scale.</summary>
+    internal static void BatchNormEvalAffine(Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar, float eps,
+        Span<float> scale, Span<float> shift)
+    {
+        for (int ch = 0; ch < scale.Length; ch++)
+        {
+            double s = (weight?.Span[ch] ?? 1f) / Math.Sqrt(runningVar.Span[ch] + (double)eps);
+            scale[ch] = (float)s;
+            shift[ch] = (float)((bias?.Span[ch] ?? 0f) - runningMean.Span[ch] * s);
+        }
     }
 
     /// <summary>

@@ -29,6 +29,28 @@ public static partial class F
         return bias is null ? GradMode.Record(y, new Conv2dNode(g), x, w) : GradMode.Record(y, new Conv2dNode(g), x, w, bias);
     }
 
+    /// <summary>
+    /// <c>BatchNorm2d(Conv2d(x, w, null, o))</c> in evaluation mode (running statistics), then ReLU when
+    /// <paramref name="relu"/>, as one kernel call: the per-channel affine step runs on each output row while it is
+    /// in cache, and the values are those of the separate ops, bit for bit. Inference only: throws when a graph would
+    /// be recorded.
+    /// </summary>
+    public static Tensor Conv2dBatchNormEval(Tensor x, Tensor w, in Conv2dOptions o, Tensor? gamma, Tensor? beta,
+        Tensor runningMean, Tensor runningVar, float eps, bool relu)
+    {
+        if (GradMode.ShouldRecord(x, w, gamma) || (beta is not null && GradMode.ShouldRecord(beta)))
+            throw new InvalidOperationException("Conv2dBatchNormEval is for inference: call it without gradient recording");
+        ConvGeometry g = ConvGeometry.Create("Conv2d", x.Shape, w.Shape, o.StrideH, o.StrideW, o.PadTop, o.PadLeft,
+            o.PadBottom, o.PadRight, o.DilationH, o.DilationW, o.Groups);
+        Tensor scale = Tensor.Empty(g.Cout), shift = Tensor.Empty(g.Cout);
+        BatchNormEvalAffine(gamma, beta, runningMean, runningVar, eps, scale.Span, shift.Span);
+        Tensor y = Tensor.Empty(g.N, g.Cout, g.OH, g.OW);
+        KernelSet.Active.Conv2dForwardAffine(g, x.Span, w.Span, scale.Span, shift.Span, relu, y.Span);
+        scale.ReturnToPool();
+        shift.ReturnToPool();
+        return y;
+    }
+
     private sealed class Conv2dNode(ConvGeometry g) : Node
     {
         public override string Op => "Conv2d";

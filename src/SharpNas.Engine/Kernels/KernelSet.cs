@@ -41,6 +41,30 @@ public abstract class KernelSet
 
     /// <summary>y = conv(x, w) + bias (bias may be empty).</summary>
     public abstract void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y);
+    /// <summary>
+    /// y = conv(x, w)·scale + shift per output channel, then max(y, 0) when <paramref name="relu"/>: a convolution
+    /// followed by an evaluation-mode batch norm (and ReLU) in one call. The affine step is the same two roundings
+    /// (multiply, then add) as the separate ops, so the result is theirs bit for bit. The base implementation runs
+    /// the conv, then the affine step over y; fast sets apply it while the output is still in cache.
+    /// </summary>
+    public virtual void Conv2dForwardAffine(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y)
+    {
+        Conv2dForward(g, x, w, default, y);
+        int p = g.OH * g.OW;
+        for (int n = 0; n < g.N; n++)
+            for (int c = 0; c < g.Cout; c++)
+                ApplyAffine(y.Slice((n * g.Cout + c) * p, p), scale[c], shift[c], relu);
+    }
+
+    /// <summary>row = row·scale + shift (two roundings), then max(row, 0) when <paramref name="relu"/>.</summary>
+    internal static void ApplyAffine(Span<float> row, float scale, float shift, bool relu)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Multiply(row, scale, row);
+        System.Numerics.Tensors.TensorPrimitives.Add(row, shift, row);
+        if (relu) System.Numerics.Tensors.TensorPrimitives.Max(row, 0f, row);
+    }
+
     /// <summary>dx += dConv/dx · dy.</summary>
     public abstract void Conv2dBackwardInput(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx);
     /// <summary>dw += dConv/dw · dy.</summary>

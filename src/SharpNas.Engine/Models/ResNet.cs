@@ -43,13 +43,9 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, IResidualBlock
     /// (<see cref="Tensor.Release"/>); <paramref name="x"/> and the output belong to the caller.</remarks>
     public override Tensor Forward(Tensor x)
     {
-        Tensor a = _conv1.Forward(x);
-        Tensor b = _bn1.ForwardRelu(a);
-        a.Release(b);
-        Tensor c = _conv2.Forward(b);
-        b.Release(c);
-        Tensor y = _bn2.Forward(c);
-        c.Release(y);
+        Tensor b = _bn1.ForwardAfter(_conv1, x, relu: true);
+        Tensor y = _bn2.ForwardAfter(_conv2, b);
+        b.Release(y);
         Tensor shortcut = !_reshapes ? x : _projection is not null ? _projection.Forward(x) : F.ShortcutA(x, _outChannels, _stride);
         LastAddition = F.Add(y, shortcut);
         y.Release(LastAddition);
@@ -121,9 +117,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
     /// <see cref="BasicBlock.LastAddition"/>, which <see cref="StageFeatures"/> reads after the forward.</remarks>
     public override Tensor Forward(Tensor x)
     {
-        Tensor stem = _conv1.Forward(x);
-        Tensor y = _bn1.ForwardRelu(stem);
-        stem.Release(y);
+        Tensor y = _bn1.ForwardAfter(_conv1, x, relu: true);
         foreach (Sequential stage in _stages)
         {
             Tensor next = stage.Forward(y);

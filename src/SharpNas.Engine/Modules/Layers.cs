@@ -1,3 +1,4 @@
+using SharpNas.Engine.Autograd;
 using SharpNas.Engine.Functional;
 
 namespace SharpNas.Engine.Modules;
@@ -86,6 +87,21 @@ public sealed class BatchNorm2d : Module<Tensor, Tensor>
     /// <summary><c>Relu(Forward(x))</c> as one op (<see cref="F.BatchNormRelu"/>): same values and gradients, one
     /// tensor less kept for the backward pass.</summary>
     public Tensor ForwardRelu(Tensor x) => F.BatchNormRelu(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
+
+    /// <summary>
+    /// This batch norm (then ReLU when <paramref name="relu"/>) applied to <c>conv.Forward(x)</c>. In evaluation mode
+    /// without a graph (inference) the two run as one kernel call (<see cref="F.Conv2dBatchNormEval"/>); otherwise as
+    /// the separate ops, the conv's output released once read.
+    /// </summary>
+    public Tensor ForwardAfter(Conv2d conv, Tensor x, bool relu = false)
+    {
+        if (!Training && conv.Bias is null && !GradMode.ShouldRecord(x, conv.Weight, Weight) && !(Bias is not null && GradMode.ShouldRecord(Bias)))
+            return F.Conv2dBatchNormEval(x, conv.Weight, conv.Options, Weight, Bias, RunningMean, RunningVar, Eps, relu);
+        Tensor a = conv.Forward(x);
+        Tensor b = relu ? ForwardRelu(a) : Forward(a);
+        a.Release(b);
+        return b;
+    }
 }
 
 /// <summary>Fully connected layer y = x·Wᵀ + b, initialised as PyTorch's default U(±1/√in).</summary>

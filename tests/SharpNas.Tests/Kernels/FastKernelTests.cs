@@ -124,6 +124,34 @@ public sealed class FastKernelTests
 
     [Theory]
     [MemberData(nameof(LevelsAndThreads))]
+    public void Conv2dForwardAffine_EqualsTheConvThenTheAffineStep_BitForBit(string levelName, int threads)
+    {
+        var level = Enum.Parse<SimdLevel>(levelName);
+        using var pool = new WorkerPool(threads);
+        var fast = new FastKernels(level, pool);
+        var rng = new SeededRandom(11).Derive($"affine/{level}/{threads}");
+        foreach (ConvCase c in ConvCases)
+        {
+            ConvGeometry g = c.Geometry();
+            float[] x = Random(rng, g.N * g.Cin * g.H * g.W), w = Random(rng, g.Cout * g.CinPerGroup * g.KH * g.KW);
+            float[] scale = Random(rng, g.Cout), shift = Random(rng, g.Cout);
+            foreach (bool relu in new[] { false, true })
+            {
+                float[] expected = new float[g.N * g.Cout * g.OH * g.OW], actual = new float[expected.Length];
+                fast.Conv2dForward(g, x, w, default, expected);
+                int p = g.OH * g.OW;
+                for (int n = 0; n < g.N; n++)
+                    for (int co = 0; co < g.Cout; co++)
+                        KernelSet.ApplyAffine(expected.AsSpan((n * g.Cout + co) * p, p), scale[co], shift[co], relu);
+                fast.Conv2dForwardAffine(g, x, w, scale, shift, relu, actual);
+                Assert.True(expected.AsSpan().SequenceEqual(actual), $"{level} threads={threads} {c} relu={relu}");
+                if (relu) Assert.All(actual, v => Assert.True(v >= 0));
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LevelsAndThreads))]
     public void Pooling_RandomShapes_MaxAndAverageBothPaddingModesMatchReference(string levelName, int threads)
     {
         var level = Enum.Parse<SimdLevel>(levelName);

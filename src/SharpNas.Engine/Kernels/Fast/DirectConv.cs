@@ -64,11 +64,11 @@ internal static unsafe class DirectConv
         return (long)RoundUp((int)cout, WideRows) * RoundUp((int)length, WideCols) <= (long)RoundUp((int)cout, TallRows) * RoundUp((int)length, TallCols);
     }
 
-    public static void Forward(in ConvGeometry g, float* x, ConvWeights w, float* bias, float* y, bool accumulate,
+    public static void Forward(in ConvGeometry g, float* x, ConvWeights w, ConvEpilogue epilogue, float* y, bool accumulate,
         WorkerPool pool, KernelScratch scratch)
     {
-        if (WideTile(g)) pool.Run(g.N * g.Groups, new ForwardJob<WideTile4x24>(g, x, w, bias, y, accumulate, scratch));
-        else pool.Run(g.N * g.Groups, new ForwardJob<TallTile6x16>(g, x, w, bias, y, accumulate, scratch));
+        if (WideTile(g)) pool.Run(g.N * g.Groups, new ForwardJob<WideTile4x24>(g, x, w, epilogue, y, accumulate, scratch));
+        else pool.Run(g.N * g.Groups, new ForwardJob<TallTile6x16>(g, x, w, epilogue, y, accumulate, scratch));
     }
 
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
@@ -155,7 +155,7 @@ internal static unsafe class DirectConv
         }
     }
 
-    private readonly struct ForwardJob<TTile>(ConvGeometry g, float* x, ConvWeights weights, float* bias, float* y, bool accumulate,
+    private readonly struct ForwardJob<TTile>(ConvGeometry g, float* x, ConvWeights weights, ConvEpilogue epilogue, float* y, bool accumulate,
         KernelScratch scratch) : IParallelJob where TTile : struct, IForwardTile
     {
         public void Execute(int begin, int end, int participant)
@@ -177,23 +177,11 @@ internal static unsafe class DirectConv
                     for (int t = 0; t < rowsPadded; t += TTile.Rows)
                         TTile.Run(grid.Taps, wg + (nint)t * grid.Taps, xp + g0, offsets, ygrid + (nint)t * ldg + g0, ldg);
 
-                // Drop the junk columns: y (=, or +=) the valid part of each grid row, plus the bias.
+                // Drop the junk columns: y (=, or +=) the valid part of each grid row, through the epilogue.
                 float* yg = y + ((nint)n * g.Cout + gi * coutG) * p;
                 for (int co = 0; co < coutG; co++)
-                {
-                    float b = bias is null ? 0f : bias[gi * coutG + co];
                     for (int oh = 0; oh < g.OH; oh++)
-                    {
-                        float* src = ygrid + (nint)co * ldg + oh * grid.Wp;
-                        float* dst = yg + (nint)co * p + oh * g.OW;
-                        if (!accumulate) SimdLoops.ScaleShift(dst, src, 1f, b, g.OW, SimdLevel.Vector256);
-                        else
-                        {
-                            SimdLoops.Add(dst, src, g.OW, SimdLevel.Vector256);
-                            if (b != 0f) SimdLoops.ScaleShift(dst, dst, 1f, b, g.OW, SimdLevel.Vector256);
-                        }
-                    }
-                }
+                        epilogue.Write(yg + (nint)co * p + oh * g.OW, ygrid + (nint)co * ldg + oh * grid.Wp, g.OW, gi * coutG + co, accumulate);
             }
         }
     }
@@ -384,5 +372,26 @@ internal readonly record struct TransposedPartial(int Groups, int CoutPerGroup, 
             float* dst = dw + (nint)gi * CoutPerGroup * Taps + k;
             for (int co = 0; co < CoutPerGroup; co++) dst[(nint)co * Taps] += src[co];
         }
+    }
+}
+
+/// <summary>
+/// What the forward does with each finished output row: add a bias (<paramref name="bias"/>), or apply an
+/// evaluation-mode batch norm (<paramref name="scale"/>, <paramref name="shift"/>) and optionally a ReLU, per channel.
+/// </summary>
+internal readonly unsafe struct ConvEpilogue(float* bias, float* scale = null, float* shift = null, bool relu = false)
+{
+    /// <summary>dst (=, or += when <paramref name="accumulate"/>) the epilogue of src, <paramref name="length"/> values of channel <paramref name="channel"/>.</summary>
+    public void Write(float* dst, float* src, int length, int channel, bool accumulate)
+    {
+        float b = bias is null ? 0f : bias[channel];
+        if (accumulate)
+        {
+            SimdLoops.Add(dst, src, length, SimdLevel.Vector256);
+            if (b != 0f) SimdLoops.ScaleShift(dst, dst, 1f, b, length, SimdLevel.Vector256);
+            return;
+        }
+        SimdLoops.ScaleShift(dst, src, 1f, b, length, SimdLevel.Vector256);
+        if (scale is not null) KernelSet.ApplyAffine(new Span<float>(dst, length), scale[channel], shift[channel], relu);
     }
 }

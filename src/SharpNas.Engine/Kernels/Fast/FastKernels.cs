@@ -55,6 +55,19 @@ internal sealed unsafe class FastKernels : KernelSet
     }
 
     /// <inheritdoc/>
+    public override void Conv2dForwardAffine(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y)
+    {
+        if (!DirectConv.Applies(g, _level))
+        {
+            base.Conv2dForwardAffine(g, x, w, scale, shift, relu, y);
+            return;
+        }
+        fixed (float* px = x) fixed (float* pw = w) fixed (float* ps = scale) fixed (float* pt = shift) fixed (float* py = y)
+            DirectConv.Forward(g, px, ConvWeights.Plain(pw), new ConvEpilogue(null, ps, pt, relu), py, accumulate: false, _pool, _scratch);
+    }
+
+    /// <inheritdoc/>
     public override void Conv2dBackwardInput(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         fixed (float* pdy = dy) fixed (float* pw = w) fixed (float* pdx = dx)
