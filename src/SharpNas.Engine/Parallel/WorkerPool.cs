@@ -175,8 +175,15 @@ public sealed unsafe class WorkerPool : IDisposable
     private static int RangeEnd(int count, int participant, int participants) =>
         (int)((long)count * (participant + 1) / participants);
 
-    private static void InvokeJob<TJob>(void* job, int begin, int end, int participant) where TJob : struct, IParallelJob =>
-        Unsafe.AsRef<TJob>(job).Execute(begin, end, participant);
+    /// <summary>Runs a worker's share on its own copy of the job: the original lives in the caller's stack frame, next
+    /// to the locals participant 0 keeps writing while it works, so reading the job's fields through a pointer to it
+    /// can make those writes evict the worker's cached copy (false sharing). Measured: ResNet-20 training steps
+    /// 1.04× (3 interleaved pairs, idle machine; within noise, but never slower).</summary>
+    private static void InvokeJob<TJob>(void* job, int begin, int end, int participant) where TJob : struct, IParallelJob
+    {
+        TJob copy = Unsafe.AsRef<TJob>(job);
+        copy.Execute(begin, end, participant);
+    }
 
     private int WorkerIndexOfCurrentThread()
     {
