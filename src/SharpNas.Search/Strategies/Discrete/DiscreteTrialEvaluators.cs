@@ -51,17 +51,7 @@ public sealed record NasNetChildSettings
     public NasNetDecisionSpace Space() => new(Blocks);
 
     /// <summary>Loads the data, takes the training subset and carves the validation split, as the search command does.</summary>
-    public (DataSpec Spec, TrainingData Data) LoadData()
-    {
-        DataSpec spec = DataSpec.Parse(Data);
-        DatasetPair pair = spec.Load();
-        ImageDataset train = pair.Train;
-        if (TrainSubset < 0) throw new ArgumentException($"--train-subset must be non-negative, got {TrainSubset}");
-        if (TrainSubset > 0 && TrainSubset < train.Count)
-            train = new ValidationSplit(ValidationSize.FromCount(train.Count - TrainSubset), Seed).Apply(train).Train;
-        DatasetSplit split = new ValidationSplit(ValidationSize.Parse(ValSize), Seed).Apply(train);
-        return (spec, new TrainingData(split.Train, split.Validation.Count > 0 ? split.Validation : null, pair.Test));
-    }
+    public (DataSpec Spec, TrainingData Data) LoadData() => SearchData.Load(Data, ValSize, TrainSubset, Seed);
 
     /// <summary>The children's training options.</summary>
     public TrainerOptions Trainer() => new() { Epochs = Epochs, BatchSize = Batch, LearningRate = Lr, ScheduleName = Schedule, Seed = Seed, EvaluateTestEveryEpoch = false };
