@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
@@ -37,6 +38,11 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly SemaphoreSlim _done = new(0);
     private readonly WorkerScratch[] _scratch;
     private readonly object _gate = new();
+    // Operation tickets, one per worker (16 ints apart, so each sits on its own cache line): a worker spins on its
+    // ticket for a short while after each job before it blocks on its semaphore, so the back-to-back kernel calls
+    // of a training step find it awake instead of paying a thread wake-up each.
+    private readonly int[] _tickets;
+    private int _ticket;
 
     // The operation in progress: written by the caller before it releases the workers.
     private delegate*<void*, int, int, int, void> _invoke;
@@ -64,6 +70,7 @@ public sealed unsafe class WorkerPool : IDisposable
         for (int i = 0; i < threads; i++) _scratch[i] = new WorkerScratch();
         _workers = new Thread[threads - 1];
         _start = new SemaphoreSlim[threads - 1];
+        _tickets = new int[Math.Max(1, threads - 1) * TicketStride];
         for (int w = 0; w < _workers.Length; w++)
         {
             _start[w] = new SemaphoreSlim(0);
@@ -133,7 +140,13 @@ public sealed unsafe class WorkerPool : IDisposable
                 _participants = participants;
                 _failure = null;
                 _remaining = participants - 1;
-                for (int w = 0; w < participants - 1; w++) _start[w].Release();
+                _ticket++;
+                for (int w = 0; w < participants - 1; w++)
+                {
+                    // The token first, then the ticket: a worker that sees the ticket finds the token there to take.
+                    _start[w].Release();
+                    Volatile.Write(ref _tickets[w * TicketStride], _ticket);
+                }
 
                 try
                 {
@@ -144,6 +157,8 @@ public sealed unsafe class WorkerPool : IDisposable
                     Interlocked.CompareExchange(ref _failure, e, null);
                 }
 
+                // The last worker always releases _done; spinning first only avoids sleeping for a short wait.
+                SpinUntil(ref _remaining, 0, DoneSpinTicks);
                 _done.Wait();
                 Exception? failure = _failure;
                 _failure = null;
@@ -172,6 +187,24 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
+    private const int TicketStride = 16;
+    private static readonly long WorkerSpinTicks = Stopwatch.Frequency / 10_000;   // 100 µs
+    private static readonly long DoneSpinTicks = Stopwatch.Frequency / 1_000;      // 1 ms
+
+    /// <summary>Spins while <paramref name="value"/> equals <paramref name="unchanged"/>, for at most <paramref name="ticks"/>.</summary>
+    private void SpinWhile(ref int value, int unchanged, long ticks)
+    {
+        long until = Stopwatch.GetTimestamp() + ticks;
+        while (Volatile.Read(ref value) == unchanged && !_disposed && Stopwatch.GetTimestamp() < until) Thread.SpinWait(8);
+    }
+
+    /// <summary>Spins until <paramref name="value"/> equals <paramref name="target"/>, for at most <paramref name="ticks"/>.</summary>
+    private static void SpinUntil(ref int value, int target, long ticks)
+    {
+        long until = Stopwatch.GetTimestamp() + ticks;
+        while (Volatile.Read(ref value) != target && Stopwatch.GetTimestamp() < until) Thread.SpinWait(8);
+    }
+
     private static int RangeEnd(int count, int participant, int participants) =>
         (int)((long)count * (participant + 1) / participants);
 
@@ -198,10 +231,16 @@ public sealed unsafe class WorkerPool : IDisposable
         int w = (int)state!;
         int participant = w + 1;
         SemaphoreSlim start = _start[w];
+        ref int ticket = ref _tickets[w * TicketStride];
+        int seen = 0;
         while (true)
         {
+            SpinWhile(ref ticket, seen, WorkerSpinTicks);
             start.Wait();
             if (_disposed) return;
+            // Woken by the token: the ticket follows it at once.
+            while (Volatile.Read(ref ticket) == seen) Thread.SpinWait(1);
+            seen = Volatile.Read(ref ticket);
             int count = _count, participants = _participants;
             int begin = RangeEnd(count, participant - 1, participants);
             int end = RangeEnd(count, participant, participants);
