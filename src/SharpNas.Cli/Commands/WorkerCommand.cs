@@ -6,6 +6,7 @@ using SharpNas.Search.Spaces;
 using SharpNas.Search.Strategies.Discrete;
 using SharpNas.Search.Strategies.Epnas;
 using SharpNas.Search.Strategies.StageWise;
+using SharpNas.Search.Pruning;
 using SharpNas.Search.Trials;
 using SharpNas.Training;
 
@@ -113,7 +114,8 @@ internal static class WorkerCommand
             {
                 EpnasChildSettings settings = EpnasChildSettings.FromJson(search.Settings, where);
                 (DataSpec spec, TrainingData data) = settings.LoadData();
-                var evaluator = settings.CreateEvaluator(spec, data);
+                // Children report their epochs and are pruned as the search row's prune setting says (as NASNet's).
+                var evaluator = settings.CreateEvaluator(spec, data, TrialPruning.FollowingSearch(store));
                 return (t, c) => LeasedTrialRunner.EvaluateTrial(evaluator, store, artifactRoot, t, c);
             }
             case StageWiseTrialSettings.Kind:

@@ -8,6 +8,7 @@ using SharpNas.Search.Spaces;
 using SharpNas.Search.Spaces.NasNet;
 using SharpNas.Search.Spaces.StageWise;
 using SharpNas.Search.Strategies.Discrete;
+using SharpNas.Search.Strategies.Epnas;
 using SharpNas.Search.Trials;
 using SharpNas.Tests.Trials;
 
@@ -239,6 +240,38 @@ public sealed class LiveCurveTests : IDisposable
         Assert.Equal(1, t.Metrics!["epochs_reached"]!.GetValue<int>());
         Assert.Contains("median of 2 completed trials", t.Metrics!["prune_reason"]!.GetValue<string>());
         Assert.Single(reopened.EpochValues()[t.Key]);   // its one epoch, reported while it trained
+        Assert.Contains("pruned after epoch 1", worker.Output);
+    }
+
+    [Fact]
+    public void WorkerProcess_PrunesEpnasChildrenAsTheSearchRowSays()
+    {
+        string data = SharpNas.Tests.Cli.TinyNpy.Write(_dir, train: 64, test: 16);
+        string db = Path.Combine(_dir, "runs", "ep", "trials.db");
+        var settings = new EpnasChildSettings { Data = data, ValSize = "0.25", Batch = 16, Epochs = 3, Seed = 1 };
+        JsonObject child = EpnasSeeds.MinimalLayerNetwork().ToJson();
+        var config = new JsonObject { ["epochs"] = 3 };
+        using (var store = new SqliteTrialStore(db, "ep"))
+        {
+            JsonObject row = settings.ToJson();
+            row["prune"] = Pruners.ToJson(new MedianPruner(new MedianPrunerOptions { WarmupEpochs = 0, MinCompletedTrials = 2 }));
+            store.SaveSearch(EpnasChildSettings.Kind, row);
+            for (int i = 0; i < 2; i++)   // two children that finished at 100 % after every epoch
+            {
+                store.GetOrAdd($"done{i}", "child", new JsonObject { ["kind"] = "done", ["i"] = i }, config.DeepClone().AsObject());
+                store.Lease("w", Lease);
+                store.CompleteLease($"done{i}", "w", new TrialMetrics { Epochs = 3, ValidCurve = [1.0, 1.0, 1.0], EpochsReached = 3 }.ToJson());
+            }
+            store.GetOrAdd("ep0/step0/branch0", "child", child, config.DeepClone().AsObject(), Path.Combine("ep", "trials", "ep0-step0-branch0"));
+        }
+        string[] args = ["worker", "--store", db, "--search", "ep", "--artifacts", Path.Combine(_dir, "runs"), "--idle-exit", "1"];
+        using var worker = new CliProcess(_dir, args);
+        Assert.True(worker.Wait(TimeSpan.FromMinutes(5)) == 0, worker.Output);
+
+        using var reopened = new SqliteTrialStore(db, "ep");
+        Trial t = reopened.Find("ep0/step0/branch0")!;
+        Assert.True(t.Status == TrialStatus.Pruned, worker.Output);
+        Assert.Equal(1, t.Metrics!["epochs_reached"]!.GetValue<int>());
         Assert.Contains("pruned after epoch 1", worker.Output);
     }
 }
