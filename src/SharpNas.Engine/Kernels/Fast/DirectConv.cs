@@ -1,4 +1,4 @@
-// Stride-1 convolution on the "padded-width grid", without im2col and without packing the input.
+// Convolution on the "padded-width grid", without im2col and without packing the input.
 //
 // Copy one sample-group into a zero-padded buffer xp [Cin/groups, Hp, Wp]. Number the outputs on a grid as wide as
 // the padded input, g = oh·Wp + ow (the columns ow ≥ OW of each row are junk, computed and dropped). Then tap
