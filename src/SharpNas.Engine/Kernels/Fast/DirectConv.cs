@@ -11,6 +11,7 @@
 // ResNet stage-1 plane pays 2/34. A strided conv first splits the padded input into strideH·strideW phase planes
 // (plane (a, b) holds the rows ≡ a and columns ≡ b), in which every tap reads at stride 1. Every other conv keeps the
 // packed GEMM path.
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -92,24 +93,24 @@ internal static unsafe class DirectConv
         }
     }
 
-    /// <summary>The planes of one sample-group plus their zeroed slack, and the tap offsets into them.</summary>
-    private static float* Prepare(in ConvGeometry g, in Grid grid, float* xg, int participant, KernelScratch scratch, out int* offsets)
+    /// <summary>This participant's buffer for the planes of one sample-group, its slack zeroed, and the tap offsets
+    /// into it: the same for every sample of the call, so set up once per participant.</summary>
+    private static float* Planes(in ConvGeometry g, in Grid grid, int participant, KernelScratch scratch, out int* offsets)
     {
         float* xp = scratch.Floats(participant, KernelSlot.Padded, grid.PaddedFloats(g.CinPerGroup));
-        offsets = (int*)scratch.Floats(participant, KernelSlot.ColumnOffsets, grid.Taps);
-        if (grid.Phases == 1)
-        {
-            ConvColumns.PadInto(g, xg, xp);
-            ConvColumns.FillOffsets(g, offsets);
-        }
-        else
-        {
-            PhaseInto(g, grid, xg, xp);
-            FillPhaseOffsets(g, grid, offsets);
-        }
         nint used = grid.PlaneFloats(g.CinPerGroup);
         new Span<float>(xp + used, (int)(grid.PaddedFloats(g.CinPerGroup) - used)).Clear();
+        offsets = (int*)scratch.Floats(participant, KernelSlot.ColumnOffsets, grid.Taps);
+        if (grid.Phases == 1) ConvColumns.FillOffsets(g, offsets);
+        else FillPhaseOffsets(g, grid, offsets);
         return xp;
+    }
+
+    /// <summary>Writes the planes of the sample-group <paramref name="xg"/> into <paramref name="xp"/> (slack untouched).</summary>
+    private static void Fill(in ConvGeometry g, in Grid grid, float* xg, float* xp)
+    {
+        if (grid.Phases == 1) ConvColumns.PadInto(g, xg, xp);
+        else PhaseInto(g, grid, xg, xp);
     }
 
     /// <summary>Strided convs: plane (c, a, b)[i, j] = padded input [c, i·strideH + a, j·strideW + b] (zero outside
@@ -167,11 +168,11 @@ internal static unsafe class DirectConv
             PackForwardWeights(g, weights.Resolve(participant, scratch), TTile.Rows, packed);
             int ldg = RoundUp(grid.Length, TTile.Cols);
             float* ygrid = scratch.Floats(participant, KernelSlot.Columns, (nint)rowsPadded * ldg);
+            float* xp = Planes(g, grid, participant, scratch, out int* offsets);
             for (int item = begin; item < end; item++)
             {
                 int n = item / g.Groups, gi = item % g.Groups;
-                float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
-                float* xp = Prepare(g, grid, xg, participant, scratch, out int* offsets);
+                Fill(g, grid, x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W, xp);
                 float* wg = packed + (nint)gi * rowsPadded * grid.Taps;
                 for (int g0 = 0; g0 < grid.Length; g0 += TTile.Cols)
                     for (int t = 0; t < rowsPadded; t += TTile.Rows)
@@ -276,13 +277,13 @@ internal static unsafe class DirectConv
             float* partial = scratch.Floats(participant, KernelSlot.WeightPartial, partialSize);
             new Span<float>(partial, (int)partialSize).Clear();
             float* dyT = scratch.Floats(participant, KernelSlot.Columns, (nint)grid.Length * colsPadded);
+            float* xp = Planes(g, grid, participant, scratch, out int* offsets);
             try
             {
                 for (int item = begin; item < end; item++)
                 {
                     int n = item / g.Groups, gi = item % g.Groups;
-                    float* xg = x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W;
-                    float* xp = Prepare(g, grid, xg, participant, scratch, out int* offsets);
+                    Fill(g, grid, x + ((nint)n * g.Cin + gi * g.CinPerGroup) * g.H * g.W, xp);
                     TransposeToGrid(g, grid, dy + ((nint)n * g.Cout + gi * coutG) * p, dyT, colsPadded);
                     float* pg = partial + (nint)gi * grid.Taps * colsPadded;
                     for (int k0 = 0; k0 < grid.Taps; k0 += WeightRows)
@@ -384,14 +385,14 @@ internal readonly unsafe struct ConvEpilogue(float* bias, float* scale = null, f
     /// <summary>dst (=, or += when <paramref name="accumulate"/>) the epilogue of src, <paramref name="length"/> values of channel <paramref name="channel"/>.</summary>
     public void Write(float* dst, float* src, int length, int channel, bool accumulate)
     {
-        float b = bias is null ? 0f : bias[channel];
         if (accumulate)
         {
+            // Only a backward-input accumulates, and it has no bias or affine step.
+            Debug.Assert(bias is null && scale is null);
             SimdLoops.Add(dst, src, length, SimdLevel.Vector256);
-            if (b != 0f) SimdLoops.ScaleShift(dst, dst, 1f, b, length, SimdLevel.Vector256);
             return;
         }
-        SimdLoops.ScaleShift(dst, src, 1f, b, length, SimdLevel.Vector256);
+        SimdLoops.ScaleShift(dst, src, 1f, bias is null ? 0f : bias[channel], length, SimdLevel.Vector256);
         if (scale is not null) KernelSet.ApplyAffine(new Span<float>(dst, length), scale[channel], shift[channel], relu);
     }
 }
