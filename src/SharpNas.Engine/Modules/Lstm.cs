@@ -12,40 +12,10 @@ public readonly record struct LstmOutput(Tensor Output, LstmState Last);
 /// U(±1/√H). <see cref="Forward(Tensor, LstmState)"/> runs input [T, B, in] from (h0, c0) [1, B, H] each, one fused
 /// cell step (<see cref="F.LstmCellFused"/>) per time step.
 /// </summary>
-public sealed class Lstm : Module<Tensor, LstmState, LstmOutput>
+public sealed class Lstm : LstmModule<LstmOutput>
 {
-    /// <summary>[4H, in].</summary>
-    public Tensor WeightIh { get; }
-    /// <summary>[4H, H].</summary>
-    public Tensor WeightHh { get; }
-    /// <summary>[4H], or null without bias.</summary>
-    public Tensor? BiasIh { get; }
-    /// <summary>[4H], or null without bias.</summary>
-    public Tensor? BiasHh { get; }
-    /// <summary>Input features.</summary>
-    public int InputSize { get; }
-    /// <summary>H.</summary>
-    public int HiddenSize { get; }
-
     /// <summary>Creates the layer (parameters are set by <see cref="Module.Initialize"/>).</summary>
-    public Lstm(int inputSize, int hiddenSize, bool bias = true)
-    {
-        if (inputSize <= 0 || hiddenSize <= 0)
-            throw new ArgumentException($"Lstm: sizes must be positive, got input {inputSize}, hidden {hiddenSize}");
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
-        WeightIh = RegisterParameter("weight_ih_l0", Tensor.Zeros(4 * hiddenSize, inputSize));
-        WeightHh = RegisterParameter("weight_hh_l0", Tensor.Zeros(4 * hiddenSize, hiddenSize));
-        if (bias)
-        {
-            BiasIh = RegisterParameter("bias_ih_l0", Tensor.Zeros(4 * hiddenSize));
-            BiasHh = RegisterParameter("bias_hh_l0", Tensor.Zeros(4 * hiddenSize));
-        }
-    }
-
-    /// <inheritdoc/>
-    protected override void ResetParameters(SeededRandom rng) =>
-        LstmInit.Uniform(rng, HiddenSize, ("weight_ih_l0", WeightIh), ("weight_hh_l0", WeightHh), ("bias_ih_l0", BiasIh), ("bias_hh_l0", BiasHh));
+    public Lstm(int inputSize, int hiddenSize, bool bias = true) : base("Lstm", "_l0", inputSize, hiddenSize, bias) { }
 
     /// <summary>Runs the sequence input [T, B, in] (T ≥ 1) from the state (h0, c0) [1, B, H] each.</summary>
     public override LstmOutput Forward(Tensor input, LstmState initial)

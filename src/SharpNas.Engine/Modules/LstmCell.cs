@@ -12,40 +12,10 @@ public readonly record struct LstmState(Tensor H, Tensor C);
 /// <see cref="Forward(Tensor, LstmState)"/> maps x [B, in] and the state ([B, H] each) to the next state, with the
 /// fused cell op (<see cref="F.LstmCellFused"/>, tested equal to the composite <see cref="F.LstmCell"/>).
 /// </summary>
-public sealed class LstmCell : Module<Tensor, LstmState, LstmState>
+public sealed class LstmCell : LstmModule<LstmState>
 {
-    /// <summary>[4H, in].</summary>
-    public Tensor WeightIh { get; }
-    /// <summary>[4H, H].</summary>
-    public Tensor WeightHh { get; }
-    /// <summary>[4H], or null without bias.</summary>
-    public Tensor? BiasIh { get; }
-    /// <summary>[4H], or null without bias.</summary>
-    public Tensor? BiasHh { get; }
-    /// <summary>Input features.</summary>
-    public int InputSize { get; }
-    /// <summary>H.</summary>
-    public int HiddenSize { get; }
-
     /// <summary>Creates the cell (parameters are set by <see cref="Module.Initialize"/>).</summary>
-    public LstmCell(int inputSize, int hiddenSize, bool bias = true)
-    {
-        if (inputSize <= 0 || hiddenSize <= 0)
-            throw new ArgumentException($"LstmCell: sizes must be positive, got input {inputSize}, hidden {hiddenSize}");
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
-        WeightIh = RegisterParameter("weight_ih", Tensor.Zeros(4 * hiddenSize, inputSize));
-        WeightHh = RegisterParameter("weight_hh", Tensor.Zeros(4 * hiddenSize, hiddenSize));
-        if (bias)
-        {
-            BiasIh = RegisterParameter("bias_ih", Tensor.Zeros(4 * hiddenSize));
-            BiasHh = RegisterParameter("bias_hh", Tensor.Zeros(4 * hiddenSize));
-        }
-    }
-
-    /// <inheritdoc/>
-    protected override void ResetParameters(SeededRandom rng) =>
-        LstmInit.Uniform(rng, HiddenSize, ("weight_ih", WeightIh), ("weight_hh", WeightHh), ("bias_ih", BiasIh), ("bias_hh", BiasHh));
+    public LstmCell(int inputSize, int hiddenSize, bool bias = true) : base("LstmCell", "", inputSize, hiddenSize, bias) { }
 
     /// <summary>One step: x [B, in], state ([B, H], [B, H]) → next state.</summary>
     public override LstmState Forward(Tensor x, LstmState state)
@@ -57,15 +27,4 @@ public sealed class LstmCell : Module<Tensor, LstmState, LstmState>
     /// <summary>One step from the zero state.</summary>
     public LstmState Forward(Tensor x) =>
         Forward(x, new LstmState(Tensor.Zeros(x.Rank == 2 ? x.Dim(0) : 0, HiddenSize), Tensor.Zeros(x.Rank == 2 ? x.Dim(0) : 0, HiddenSize)));
-}
-
-/// <summary>PyTorch's LSTM initialisation: every parameter U(±1/√H), each from its own named stream.</summary>
-internal static class LstmInit
-{
-    public static void Uniform(SeededRandom rng, int hidden, params (string Name, Tensor? Tensor)[] parameters)
-    {
-        double bound = 1.0 / Math.Sqrt(hidden);
-        foreach ((string name, Tensor? t) in parameters)
-            if (t is not null) Init.Uniform(t, bound, rng.Derive(name));
-    }
 }
