@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -72,6 +73,7 @@ public sealed class PostgresTrialStore : ITrialStore
     ];
 
     private const long MigrationLock = 0x5348_4E41_5354_5253;   // advisory lock id ("SHNASTRS")
+    private static readonly TrialRows Rows = new("lease_expires", "heartbeat", Time);
     private readonly NpgsqlDataSource _source;
     private readonly bool _ownsSource;
 
@@ -218,10 +220,7 @@ public sealed class PostgresTrialStore : ITrialStore
         using NpgsqlConnection c = _source.OpenConnection();
         using NpgsqlCommand cmd = Command(c, null,
             "SELECT t.key, e.epoch, e.valid_accuracy FROM trial_epochs e JOIN trials t ON t.id = e.trial_id WHERE t.search_id = @s ORDER BY t.id, e.epoch");
-        using NpgsqlDataReader r = cmd.ExecuteReader();
-        var rows = new List<(string, int, double)>();
-        while (r.Read()) rows.Add((r.GetString(0), r.GetInt32(1), r.GetDouble(2)));
-        return TrialEpochs.Curves(rows);
+        return TrialRows.Curves(cmd);
     }
 
     /// <inheritdoc/>
@@ -264,7 +263,7 @@ public sealed class PostgresTrialStore : ITrialStore
             RETURNING *
             """, ("o", owner), ("lease", options.Lease)))
         using (NpgsqlDataReader r = take.ExecuteReader())
-            leased = r.Read() ? Read(r) : null;
+            leased = r.Read() ? Rows.Trial(r) : null;
         tx.Commit();
         return leased;
     }
@@ -321,60 +320,17 @@ public sealed class PostgresTrialStore : ITrialStore
     {
         using NpgsqlConnection c = _source.OpenConnection();
         using NpgsqlCommand cmd = Command(c, null, sql, args);
-        using NpgsqlDataReader r = cmd.ExecuteReader();
-        var list = new List<Trial>();
-        while (r.Read()) list.Add(Read(r));
-        return list;
+        return TrialRows.ReadAll(cmd, r => Rows.Trial(r));
     }
 
     private List<SearchRecord> QuerySearches(string sql, params (string, object)[] args)
     {
         using NpgsqlConnection c = _source.OpenConnection();
         using NpgsqlCommand cmd = Command(c, null, sql, args);
-        using NpgsqlDataReader r = cmd.ExecuteReader();
-        var list = new List<SearchRecord>();
-        while (r.Read())
-            list.Add(new SearchRecord
-            {
-                Id = r.GetString(r.GetOrdinal("id")),
-                Kind = r.GetString(r.GetOrdinal("kind")),
-                Settings = JsonNode.Parse(r.GetString(r.GetOrdinal("settings")))!.AsObject(),
-                Status = r.GetString(r.GetOrdinal("status")),
-                CreatedUtc = r.GetDateTime(r.GetOrdinal("created_utc")),
-                UpdatedUtc = r.GetDateTime(r.GetOrdinal("updated_utc")),
-            });
-        return list;
+        return TrialRows.ReadAll(cmd, Rows.Search);
     }
 
-    private static Trial Read(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SearchId = r.GetString(r.GetOrdinal("search_id")),
-        Key = r.GetString(r.GetOrdinal("key")),
-        Role = r.GetString(r.GetOrdinal("role")),
-        Genotype = JsonNode.Parse(r.GetString(r.GetOrdinal("genotype")))!.AsObject(),
-        Config = JsonNode.Parse(r.GetString(r.GetOrdinal("config")))!.AsObject(),
-        Status = Enum.Parse<TrialStatus>(r.GetString(r.GetOrdinal("status")), ignoreCase: true),
-        Metrics = Text(r, "metrics") is string m ? JsonNode.Parse(m)!.AsObject() : null,
-        ArtifactDir = Text(r, "artifact_dir"),
-        Attempts = r.GetInt32(r.GetOrdinal("attempts")),
-        Error = Text(r, "error"),
-        LeaseOwner = Text(r, "lease_owner"),
-        LeaseExpiresUtc = Time(r, "lease_expires"),
-        HeartbeatUtc = Time(r, "heartbeat"),
-        CreatedUtc = Time(r, "created_utc")!.Value,
-        UpdatedUtc = Time(r, "updated_utc")!.Value,
-        StartedUtc = Time(r, "started_utc"),
-        FinishedUtc = Time(r, "finished_utc"),
-    };
-
-    private static string? Text(NpgsqlDataReader r, string column)
-    {
-        int i = r.GetOrdinal(column);
-        return r.IsDBNull(i) ? null : r.GetString(i);
-    }
-
-    private static DateTime? Time(NpgsqlDataReader r, string column)
+    private static DateTime? Time(DbDataReader r, string column)
     {
         int i = r.GetOrdinal(column);
         if (r.IsDBNull(i)) return null;

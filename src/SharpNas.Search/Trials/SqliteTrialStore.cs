@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
@@ -70,6 +71,7 @@ public sealed class SqliteTrialStore : ITrialStore
         """,
     ];
 
+    private static readonly TrialRows Rows = new("lease_expires_utc", "heartbeat_utc", (r, column) => Time(TrialRows.Text(r, column)));
     private readonly SqliteConnection _db;
     private readonly Lock _gate = new();   // one connection, used by the heartbeat timer too
 
@@ -147,8 +149,7 @@ public sealed class SqliteTrialStore : ITrialStore
     private Trial? FindCore(string key)
     {
         using SqliteCommand cmd = Command("SELECT * FROM trials WHERE key = $key", ("$key", key));
-        using SqliteDataReader r = cmd.ExecuteReader();
-        return r.Read() ? Read(r) : null;
+        return TrialRows.ReadAll(cmd, Read).FirstOrDefault();
     }
 
     /// <inheritdoc/>
@@ -189,10 +190,7 @@ public sealed class SqliteTrialStore : ITrialStore
         lock (_gate)
         {
             using SqliteCommand cmd = Command("SELECT * FROM trials ORDER BY id");
-            using SqliteDataReader r = cmd.ExecuteReader();
-            var list = new List<Trial>();
-            while (r.Read()) list.Add(Read(r));
-            return list;
+            return TrialRows.ReadAll(cmd, Read);
         }
     }
 
@@ -223,10 +221,7 @@ public sealed class SqliteTrialStore : ITrialStore
         lock (_gate)
         {
             using SqliteCommand cmd = Command("SELECT t.key, e.epoch, e.valid_accuracy FROM trial_epochs e JOIN trials t ON t.id = e.trial_id ORDER BY t.id, e.epoch");
-            using SqliteDataReader r = cmd.ExecuteReader();
-            var rows = new List<(string, int, double)>();
-            while (r.Read()) rows.Add((r.GetString(0), r.GetInt32(1), r.GetDouble(2)));
-            return TrialEpochs.Curves(rows);
+            return TrialRows.Curves(cmd);
         }
     }
 
@@ -253,8 +248,7 @@ public sealed class SqliteTrialStore : ITrialStore
     private SearchRecord? FindSearchCore(string id)
     {
         using SqliteCommand cmd = Command("SELECT * FROM searches WHERE id = $id", ("$id", id));
-        using SqliteDataReader r = cmd.ExecuteReader();
-        return r.Read() ? ReadSearch(r) : null;
+        return TrialRows.ReadAll(cmd, Rows.Search).FirstOrDefault();
     }
 
     /// <inheritdoc/>
@@ -263,10 +257,7 @@ public sealed class SqliteTrialStore : ITrialStore
         lock (_gate)
         {
             using SqliteCommand cmd = Command("SELECT * FROM searches ORDER BY created_utc, id");
-            using SqliteDataReader r = cmd.ExecuteReader();
-            var list = new List<SearchRecord>();
-            while (r.Read()) list.Add(ReadSearch(r));
-            return list;
+            return TrialRows.ReadAll(cmd, Rows.Search);
         }
     }
 
@@ -307,9 +298,7 @@ public sealed class SqliteTrialStore : ITrialStore
                 """, ("$owner", owner), ("$until", Utc(DateTime.UtcNow + options.Lease)), ("$now", now), ("$id", rowId)))
                 cmd.ExecuteNonQuery();
             using SqliteCommand find = Command("SELECT * FROM trials WHERE id = $id", ("$id", rowId));
-            using SqliteDataReader r = find.ExecuteReader();
-            r.Read();
-            leased = Read(r);
+            leased = TrialRows.ReadAll(find, Read).Single();
         }
         return leased;
     }
@@ -372,43 +361,7 @@ public sealed class SqliteTrialStore : ITrialStore
         }
     }
 
-    private Trial Read(SqliteDataReader r) => new()
-    {
-        Id = r.GetInt64(r.GetOrdinal("id")),
-        SearchId = SearchId,
-        Key = r.GetString(r.GetOrdinal("key")),
-        Role = r.GetString(r.GetOrdinal("role")),
-        Genotype = JsonNode.Parse(r.GetString(r.GetOrdinal("genotype")))!.AsObject(),
-        Config = JsonNode.Parse(r.GetString(r.GetOrdinal("config")))!.AsObject(),
-        Status = Enum.Parse<TrialStatus>(r.GetString(r.GetOrdinal("status")), ignoreCase: true),
-        Metrics = Text(r, "metrics") is string m ? JsonNode.Parse(m)!.AsObject() : null,
-        ArtifactDir = Text(r, "artifact_dir"),
-        Attempts = r.GetInt32(r.GetOrdinal("attempts")),
-        Error = Text(r, "error"),
-        LeaseOwner = Text(r, "lease_owner"),
-        LeaseExpiresUtc = Time(Text(r, "lease_expires_utc")),
-        HeartbeatUtc = Time(Text(r, "heartbeat_utc")),
-        CreatedUtc = Time(Text(r, "created_utc"))!.Value,
-        UpdatedUtc = Time(Text(r, "updated_utc"))!.Value,
-        StartedUtc = Time(Text(r, "started_utc")),
-        FinishedUtc = Time(Text(r, "finished_utc")),
-    };
-
-    private static SearchRecord ReadSearch(SqliteDataReader r) => new()
-    {
-        Id = r.GetString(r.GetOrdinal("id")),
-        Kind = r.GetString(r.GetOrdinal("kind")),
-        Settings = JsonNode.Parse(r.GetString(r.GetOrdinal("settings")))!.AsObject(),
-        Status = r.GetString(r.GetOrdinal("status")),
-        CreatedUtc = Time(r.GetString(r.GetOrdinal("created_utc")))!.Value,
-        UpdatedUtc = Time(r.GetString(r.GetOrdinal("updated_utc")))!.Value,
-    };
-
-    private static string? Text(SqliteDataReader r, string column)
-    {
-        int i = r.GetOrdinal(column);
-        return r.IsDBNull(i) ? null : r.GetString(i);
-    }
+    private Trial Read(DbDataReader r) => Rows.Trial(r, SearchId);
 
     private static DateTime? Time(string? s) => s is null ? null : DateTime.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
