@@ -17,12 +17,7 @@ public static partial class F
     // ---- sigmoid ------------------------------------------------------------------------------------
 
     /// <summary>y = 1/(1 + e^(−x)), element-wise.</summary>
-    public static Tensor Sigmoid(Tensor x)
-    {
-        Tensor y = Tensor.Empty(x.ShapeArray);
-        TensorPrimitives.Sigmoid(x.Span, y.Span);
-        return GradMode.ShouldRecord(x) ? GradMode.Record(y, new SigmoidNode(), x) : y;
-    }
+    public static Tensor Sigmoid(Tensor x) => Map(x, TensorPrimitives.Sigmoid, static () => new SigmoidNode());
 
     private sealed class SigmoidNode : Node
     {
@@ -40,12 +35,7 @@ public static partial class F
     // ---- tanh ---------------------------------------------------------------------------------------
 
     /// <summary>y = tanh(x), element-wise.</summary>
-    public static Tensor Tanh(Tensor x)
-    {
-        Tensor y = Tensor.Empty(x.ShapeArray);
-        TensorPrimitives.Tanh(x.Span, y.Span);
-        return GradMode.ShouldRecord(x) ? GradMode.Record(y, new TanhNode(), x) : y;
-    }
+    public static Tensor Tanh(Tensor x) => Map(x, TensorPrimitives.Tanh, static () => new TanhNode());
 
     private sealed class TanhNode : Node
     {
@@ -100,13 +90,11 @@ public static partial class F
     // ---- SiLU ---------------------------------------------------------------------------------------
 
     /// <summary>SiLU (swish): y = x·sigmoid(x), element-wise.</summary>
-    public static Tensor Silu(Tensor x)
+    public static Tensor Silu(Tensor x) => Map(x, static (x, y) =>
     {
-        Tensor y = Tensor.Empty(x.ShapeArray);
-        TensorPrimitives.Sigmoid(x.Span, y.Span);
-        TensorPrimitives.Multiply(y.Span, x.Span, y.Span);
-        return GradMode.ShouldRecord(x) ? GradMode.Record(y, new SiluNode(), x) : y;
-    }
+        TensorPrimitives.Sigmoid(x, y);
+        TensorPrimitives.Multiply(y, x, y);
+    }, static () => new SiluNode());
 
     private sealed class SiluNode : Node
     {

@@ -6,13 +6,7 @@ namespace SharpNas.Engine.Functional;
 public static partial class F
 {
     /// <summary>Element-wise a + b of two tensors of the same shape.</summary>
-    public static Tensor Add(Tensor a, Tensor b)
-    {
-        if (!a.HasShape(b.Shape)) throw new ArgumentException($"Add: shapes {a.ShapeString} and {b.ShapeString} differ");
-        Tensor y = Tensor.Empty(a.ShapeArray);
-        TensorPrimitives.Add(a.Span, b.Span, y.Span);
-        return GradMode.ShouldRecord(a, b) ? GradMode.Record(y, new AddNode(), a, b) : y;
-    }
+    public static Tensor Add(Tensor a, Tensor b) => Zip("Add", a, b, TensorPrimitives.Add, static () => new AddNode());
 
     private sealed class AddNode : Node
     {

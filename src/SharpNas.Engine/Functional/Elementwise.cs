@@ -3,17 +3,35 @@ using SharpNas.Engine.Autograd;
 
 namespace SharpNas.Engine.Functional;
 
-// Element-wise binary ops on two tensors of the same shape (no broadcasting), beside Add and Scale in Add.cs.
+// Element-wise binary ops on two tensors of the same shape (no broadcasting), beside Add and Scale in Add.cs; and the
+// forward pass shared by the element-wise ops (Map: one input, Zip: two of the same shape).
 public static partial class F
 {
-    /// <summary>Element-wise a − b of two tensors of the same shape.</summary>
-    public static Tensor Sub(Tensor a, Tensor b)
+    private delegate void SpanMap(ReadOnlySpan<float> x, Span<float> y);
+
+    private delegate void SpanZip(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y);
+
+    /// <summary>y = <paramref name="map"/>(x) in a new tensor of x's shape, recorded with a node from
+    /// <paramref name="node"/> when x needs a gradient.</summary>
+    private static Tensor Map(Tensor x, SpanMap map, Func<Node> node)
     {
-        if (!a.HasShape(b.Shape)) throw new ArgumentException($"Sub: shapes {a.ShapeString} and {b.ShapeString} differ");
-        Tensor y = Tensor.Empty(a.ShapeArray);
-        TensorPrimitives.Subtract(a.Span, b.Span, y.Span);
-        return GradMode.ShouldRecord(a, b) ? GradMode.Record(y, new SubNode(), a, b) : y;
+        Tensor y = Tensor.Empty(x.ShapeArray);
+        map(x.Span, y.Span);
+        return GradMode.ShouldRecord(x) ? GradMode.Record(y, node(), x) : y;
     }
+
+    /// <summary>y = <paramref name="zip"/>(a, b) for a and b of the same shape (else an error naming
+    /// <paramref name="op"/>), recorded with a node from <paramref name="node"/> when either needs a gradient.</summary>
+    private static Tensor Zip(string op, Tensor a, Tensor b, SpanZip zip, Func<Node> node)
+    {
+        if (!a.HasShape(b.Shape)) throw new ArgumentException($"{op}: shapes {a.ShapeString} and {b.ShapeString} differ");
+        Tensor y = Tensor.Empty(a.ShapeArray);
+        zip(a.Span, b.Span, y.Span);
+        return GradMode.ShouldRecord(a, b) ? GradMode.Record(y, node(), a, b) : y;
+    }
+
+    /// <summary>Element-wise a − b of two tensors of the same shape.</summary>
+    public static Tensor Sub(Tensor a, Tensor b) => Zip("Sub", a, b, TensorPrimitives.Subtract, static () => new SubNode());
 
     private sealed class SubNode : Node
     {
@@ -32,13 +50,7 @@ public static partial class F
     }
 
     /// <summary>Element-wise (Hadamard) product a ⊙ b of two tensors of the same shape.</summary>
-    public static Tensor Mul(Tensor a, Tensor b)
-    {
-        if (!a.HasShape(b.Shape)) throw new ArgumentException($"Mul: shapes {a.ShapeString} and {b.ShapeString} differ");
-        Tensor y = Tensor.Empty(a.ShapeArray);
-        TensorPrimitives.Multiply(a.Span, b.Span, y.Span);
-        return GradMode.ShouldRecord(a, b) ? GradMode.Record(y, new MulNode(), a, b) : y;
-    }
+    public static Tensor Mul(Tensor a, Tensor b) => Zip("Mul", a, b, TensorPrimitives.Multiply, static () => new MulNode());
 
     private sealed class MulNode : Node
     {

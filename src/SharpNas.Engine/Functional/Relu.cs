@@ -8,12 +8,7 @@ namespace SharpNas.Engine.Functional;
 public static partial class F
 {
     /// <summary>max(x, 0). The gradient at exactly 0 is 0, as in PyTorch.</summary>
-    public static Tensor Relu(Tensor x)
-    {
-        Tensor y = Tensor.Empty(x.ShapeArray);
-        TensorPrimitives.Max(x.Span, 0f, y.Span);
-        return GradMode.ShouldRecord(x) ? GradMode.Record(y, new ReluNode(), x) : y;
-    }
+    public static Tensor Relu(Tensor x) => Map(x, static (x, y) => TensorPrimitives.Max(x, 0f, y), static () => new ReluNode());
 
     private sealed class ReluNode : Node
     {
