@@ -140,7 +140,9 @@ public sealed record StageGenotype(StageModule Module, IReadOnlyList<int> Depths
         _ => BasicCost(input),
     };
 
-    private ArchitectureCost BottleneckCost(InputSpec input)
+    /// <summary>A ResNet's cost: the stem (3×3 conv, BN, ReLU), every block as <paramref name="block"/> counts it, then
+    /// the addition and ReLU that end each block, the global pooling and the classifier.</summary>
+    private ArchitectureCost ResNetCost(InputSpec input, BlockCost block)
     {
         var c = new CostCounter();
         int[] widths = Widths;
@@ -151,20 +153,7 @@ public sealed record StageGenotype(StageModule Module, IReadOnlyList<int> Depths
         for (int s = 0; s < Depths.Count; s++)
             for (int b = 0; b < Depths[s]; b++)
             {
-                int stride = s > 0 && b == 0 ? 2 : 1, inner = widths[s], cout = BottleneckBlock.Expansion * inner;
-                c.Conv(channels, inner, h, w, 1, 1);
-                c.BatchNorm(inner, h, w);
-                c.Elementwise(inner, h, w);
-                (int oh, int ow) = c.ConvSame(inner, inner, h, w, 3, stride);
-                c.BatchNorm(inner, oh, ow);
-                c.Elementwise(inner, oh, ow);
-                c.Conv(inner, cout, oh, ow, 1, 1);
-                c.BatchNorm(cout, oh, ow);
-                if (stride != 1 || channels != cout)
-                {
-                    c.Conv(channels, cout, h, w, 1, 1, stride);
-                    c.BatchNorm(cout, oh, ow);
-                }
+                (int oh, int ow, int cout) = block(c, channels, h, w, widths[s], s > 0 && b == 0 ? 2 : 1);
                 c.Elementwise(cout, oh, ow);   // addition
                 c.Elementwise(cout, oh, ow);   // ReLU
                 (h, w, channels) = (oh, ow, cout);
@@ -174,35 +163,42 @@ public sealed record StageGenotype(StageModule Module, IReadOnlyList<int> Depths
         return c.Result;
     }
 
-    private ArchitectureCost BasicCost(InputSpec input)
+    /// <summary>Counts one block (up to its addition) reading <paramref name="channels"/> × <paramref name="h"/> ×
+    /// <paramref name="w"/> in a stage of width <paramref name="width"/>; returns its output size and channels.</summary>
+    private delegate (int H, int W, int C) BlockCost(CostCounter c, int channels, int h, int w, int width, int stride);
+
+    private ArchitectureCost BottleneckCost(InputSpec input) => ResNetCost(input, (c, channels, h, w, inner, stride) =>
     {
-        var c = new CostCounter();
-        int[] widths = Widths;
-        (int h, int w) = c.ConvSame(input.Channels, widths[0], input.Height, input.Width, 3);
-        c.BatchNorm(widths[0], h, w);
-        c.Elementwise(widths[0], h, w);
-        int channels = widths[0];
-        for (int s = 0; s < Depths.Count; s++)
-            for (int b = 0; b < Depths[s]; b++)
-            {
-                int stride = s > 0 && b == 0 ? 2 : 1, cout = widths[s];
-                (int oh, int ow) = c.ConvSame(channels, cout, h, w, 3, stride);
-                c.BatchNorm(cout, oh, ow);
-                c.Elementwise(cout, oh, ow);
-                c.ConvSame(cout, cout, oh, ow, 3);
-                c.BatchNorm(cout, oh, ow);
-                if ((stride != 1 || channels != cout) && Shortcut == ShortcutKind.Projection)
-                {
-                    c.Conv(channels, cout, h, w, 1, 1, stride);
-                    c.BatchNorm(cout, oh, ow);
-                }
-                else if (stride != 1 || channels != cout) c.Elementwise(cout, oh, ow);
-                c.Elementwise(cout, oh, ow);   // addition
-                c.Elementwise(cout, oh, ow);   // ReLU
-                (h, w, channels) = (oh, ow, cout);
-            }
-        c.Elementwise(channels, 1, 1);
-        c.Linear(channels, input.NumClasses);
-        return c.Result;
-    }
+        int cout = BottleneckBlock.Expansion * inner;
+        c.Conv(channels, inner, h, w, 1, 1);
+        c.BatchNorm(inner, h, w);
+        c.Elementwise(inner, h, w);
+        (int oh, int ow) = c.ConvSame(inner, inner, h, w, 3, stride);
+        c.BatchNorm(inner, oh, ow);
+        c.Elementwise(inner, oh, ow);
+        c.Conv(inner, cout, oh, ow, 1, 1);
+        c.BatchNorm(cout, oh, ow);
+        if (stride != 1 || channels != cout)
+        {
+            c.Conv(channels, cout, h, w, 1, 1, stride);
+            c.BatchNorm(cout, oh, ow);
+        }
+        return (oh, ow, cout);
+    });
+
+    private ArchitectureCost BasicCost(InputSpec input) => ResNetCost(input, (c, channels, h, w, cout, stride) =>
+    {
+        (int oh, int ow) = c.ConvSame(channels, cout, h, w, 3, stride);
+        c.BatchNorm(cout, oh, ow);
+        c.Elementwise(cout, oh, ow);
+        c.ConvSame(cout, cout, oh, ow, 3);
+        c.BatchNorm(cout, oh, ow);
+        if ((stride != 1 || channels != cout) && Shortcut == ShortcutKind.Projection)
+        {
+            c.Conv(channels, cout, h, w, 1, 1, stride);
+            c.BatchNorm(cout, oh, ow);
+        }
+        else if (stride != 1 || channels != cout) c.Elementwise(cout, oh, ow);
+        return (oh, ow, cout);
+    });
 }
