@@ -72,8 +72,7 @@ public sealed record EpnasLayerGenotype(IReadOnlyList<EpnasLayer> Layers, int St
     /// <summary>Checks every field; errors name the layer and the field. Returns this.</summary>
     public EpnasLayerGenotype Validated(string source = "genotype")
     {
-        if (Layers is null || Layers.Count == 0) throw new GenotypeException($"{source}: field \"layers\" must hold at least one layer");
-        if (Layers.Count > EpnasTables.MaxLayers) throw new GenotypeException($"{source}: field \"layers\" holds {Layers.Count} layers, at most {EpnasTables.MaxLayers} allowed");
+        EpnasTables.CheckCount(Layers, EpnasTables.MaxLayers, "layers", "layer", source);
         if (StemChannels is < 1 or > 1024) throw new GenotypeException($"{source}: field \"stemChannels\" must be in 1..1024, found {StemChannels}");
         for (int i = 0; i < Layers.Count; i++)
         {
@@ -209,9 +208,7 @@ public sealed record EpnasLayerGenotype(IReadOnlyList<EpnasLayer> Layers, int St
     /// <summary>Reads the JSON form; errors name the layer and field.</summary>
     public static EpnasLayerGenotype FromJson(JsonObject o, string source)
     {
-        if (ArchitectureJson.Field(o, "layers", source) is not JsonArray layers)
-            throw new GenotypeException($"{source}: field \"layers\" must be an array");
-        var list = layers.Select((n, i) => EpnasLayer.FromJson(n ?? throw new GenotypeException($"{source}: layer {i} is null"), $"{source}: layer {i}")).ToList();
+        List<EpnasLayer> list = EpnasTables.ReadList(o, "layers", "layer", source, EpnasLayer.FromJson);
         return new EpnasLayerGenotype(list, EpnasLayer.Int(o, "stemChannels", 32, source)).Validated(source);
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using SharpNas.Engine;
 using SharpNas.Engine.Functional;
 using SharpNas.Engine.Modules;
@@ -10,11 +9,9 @@ namespace SharpNas.Search.Spaces.Epnas;
 /// The network of an <see cref="EpnasLayerGenotype"/>. State-dict names: <c>stem_conv</c>, <c>stem_bn</c>,
 /// <c>layers.{i}</c> (inside: <c>conv</c> or <c>depthwise</c> + <c>pointwise</c>, <c>bn</c>, <c>skip</c>), <c>classifier</c>.
 /// </summary>
-public sealed class EpnasLayerNetwork : Module<Tensor, Tensor>
+public sealed class EpnasLayerNetwork : EpnasNetwork
 {
-    private readonly Conv2d _stemConv;
-    private readonly BatchNorm2d _stemBn;
-    private readonly List<EpnasLayerModule> _layers = [];
+    private readonly List<EpnasLayerModule> _layers;
     private readonly int[] _looseEnds;
     private readonly Linear _classifier;
 
@@ -22,15 +19,14 @@ public sealed class EpnasLayerNetwork : Module<Tensor, Tensor>
     public EpnasLayerGenotype Genotype { get; }
 
     /// <summary>Builds the network; parameters are zero until initialised or loaded.</summary>
-    public EpnasLayerNetwork(EpnasLayerGenotype genotype, InputSpec input)
+    public EpnasLayerNetwork(EpnasLayerGenotype genotype, InputSpec input) : this(genotype, input, genotype.Layout(input)) { }
+
+    private EpnasLayerNetwork(EpnasLayerGenotype genotype, InputSpec input, (FeatureShape[] Nodes, EpnasLayerGenotype.Slot[] Slots, int[] LooseEnds) layout)
+        : base(input, genotype.StemChannels)
     {
         Genotype = genotype;
-        (FeatureShape[] nodes, EpnasLayerGenotype.Slot[] slots, int[] loose) = genotype.Layout(input);
-        _stemConv = RegisterModule("stem_conv", new Conv2d(input.Channels, genotype.StemChannels, 3, 1, 1));
-        _stemBn = RegisterModule("stem_bn", new BatchNorm2d(genotype.StemChannels));
-        var holder = RegisterModule("layers", new Holder());
-        for (int i = 0; i < slots.Length; i++)
-            _layers.Add(holder.Add(i, new EpnasLayerModule(genotype.Layers[i], slots[i])));
+        (FeatureShape[] nodes, EpnasLayerGenotype.Slot[] slots, int[] loose) = layout;
+        _layers = RegisterList("layers", slots.Select((slot, i) => new EpnasLayerModule(genotype.Layers[i], slot)));
         _looseEnds = loose;
         _classifier = RegisterModule("classifier", new Linear(loose.Sum(n => nodes[n].C), input.NumClasses));
     }
@@ -39,7 +35,7 @@ public sealed class EpnasLayerNetwork : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor x)
     {
         var nodes = new Tensor[_layers.Count + 1];
-        nodes[0] = F.Relu(_stemBn.Forward(_stemConv.Forward(x)));
+        nodes[0] = F.Relu(Stem(x));
         for (int i = 0; i < _layers.Count; i++)
         {
             EpnasLayer l = Genotype.Layers[i];
@@ -47,11 +43,6 @@ public sealed class EpnasLayerNetwork : Module<Tensor, Tensor>
         }
         Tensor[] features = _looseEnds.Select(n => F.GlobalAvgPool(nodes[n])).ToArray();
         return _classifier.Forward(features.Length == 1 ? features[0] : F.ConcatChannels(features));
-    }
-
-    private sealed class Holder : Module
-    {
-        public T Add<T>(int i, T m) where T : Module => RegisterModule(i.ToString(CultureInfo.InvariantCulture), m);
     }
 }
 

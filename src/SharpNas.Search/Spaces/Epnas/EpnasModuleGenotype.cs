@@ -111,8 +111,7 @@ public sealed record EpnasModuleGenotype(IReadOnlyList<EpnasBranch> Branches, in
     /// <summary>Checks every field; errors name the branch and the field. Returns this.</summary>
     public EpnasModuleGenotype Validated(string source = "genotype")
     {
-        if (Branches is null || Branches.Count == 0) throw new GenotypeException($"{source}: field \"branches\" must hold at least one branch");
-        if (Branches.Count > EpnasTables.MaxBranches) throw new GenotypeException($"{source}: field \"branches\" holds {Branches.Count} branches, at most {EpnasTables.MaxBranches} allowed");
+        EpnasTables.CheckCount(Branches, EpnasTables.MaxBranches, "branches", "branch", source);
         if (CellsPerStage is < 1 or > 32) throw new GenotypeException($"{source}: field \"cellsPerStage\" must be in 1..32, found {CellsPerStage}");
         if (Stages is < 1 or > 6) throw new GenotypeException($"{source}: field \"stages\" must be in 1..6, found {Stages}");
         if (Filters is < 1 or > 1024) throw new GenotypeException($"{source}: field \"filters\" must be in 1..1024, found {Filters}");
@@ -227,9 +226,7 @@ public sealed record EpnasModuleGenotype(IReadOnlyList<EpnasBranch> Branches, in
     /// <summary>Reads the JSON form; errors name the branch and field.</summary>
     public static EpnasModuleGenotype FromJson(JsonObject o, string source)
     {
-        if (ArchitectureJson.Field(o, "branches", source) is not JsonArray branches)
-            throw new GenotypeException($"{source}: field \"branches\" must be an array");
-        var list = branches.Select((n, i) => EpnasBranch.FromJson(n ?? throw new GenotypeException($"{source}: branch {i} is null"), $"{source}: branch {i}")).ToList();
+        List<EpnasBranch> list = EpnasTables.ReadList(o, "branches", "branch", source, EpnasBranch.FromJson);
         return new EpnasModuleGenotype(list, EpnasLayer.Int(o, "cellsPerStage", 2, source), EpnasLayer.Int(o, "stages", 3, source),
             EpnasLayer.Int(o, "filters", 16, source)).Validated(source);
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using SharpNas.Engine;
 using SharpNas.Engine.Functional;
 using SharpNas.Engine.Modules;
@@ -11,36 +10,27 @@ namespace SharpNas.Search.Spaces.Epnas;
 /// <c>cells.{i}</c> (inside: <c>preprocess</c>, <c>preprocess_bn</c>, <c>branch_{b}_first</c>, <c>branch_{b}_second</c>),
 /// <c>classifier</c>.
 /// </summary>
-public sealed class EpnasModuleNetwork : Module<Tensor, Tensor>
+public sealed class EpnasModuleNetwork : EpnasNetwork
 {
-    private readonly Conv2d _stemConv;
-    private readonly BatchNorm2d _stemBn;
-    private readonly List<EpnasCellModule> _cells = [];
+    private readonly List<EpnasCellModule> _cells;
     private readonly Linear _classifier;
 
     /// <summary>Builds the network; parameters are zero until initialised or loaded.</summary>
-    public EpnasModuleNetwork(EpnasModuleGenotype genotype, InputSpec input)
+    public EpnasModuleNetwork(EpnasModuleGenotype genotype, InputSpec input) : this(genotype, input, genotype.Cells(input).ToList()) { }
+
+    private EpnasModuleNetwork(EpnasModuleGenotype genotype, InputSpec input, List<(int Stage, bool Reduction, int InC, int H, int W, int OutH, int OutW)> cells)
+        : base(input, genotype.Filters)
     {
-        var cells = genotype.Cells(input).ToList();
-        _stemConv = RegisterModule("stem_conv", new Conv2d(input.Channels, genotype.Filters, 3, 1, 1));
-        _stemBn = RegisterModule("stem_bn", new BatchNorm2d(genotype.Filters));
-        var holder = RegisterModule("cells", new Holder());
-        for (int i = 0; i < cells.Count; i++)
-            _cells.Add(holder.Add(i, new EpnasCellModule(genotype, cells[i].Stage, cells[i].Reduction, cells[i].InC)));
+        _cells = RegisterList("cells", cells.Select(c => new EpnasCellModule(genotype, c.Stage, c.Reduction, c.InC)));
         _classifier = RegisterModule("classifier", new Linear(genotype.CellOutChannels(cells[^1].Stage), input.NumClasses));
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        Tensor h = _stemBn.Forward(_stemConv.Forward(x));
+        Tensor h = Stem(x);
         foreach (EpnasCellModule cell in _cells) h = cell.Forward(h);
         return _classifier.Forward(F.GlobalAvgPool(F.Relu(h)));
-    }
-
-    private sealed class Holder : Module
-    {
-        public T Add<T>(int i, T m) where T : Module => RegisterModule(i.ToString(CultureInfo.InvariantCulture), m);
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using SharpNas.Engine;
 using SharpNas.Engine.Functional;
 using SharpNas.Engine.Modules;
@@ -81,6 +82,23 @@ public static class EpnasTables
     {
         if (!allowed.Contains(value))
             throw new GenotypeException($"{where}: field \"{field}\" must be one of {string.Join(", ", allowed)}, found {value}");
+    }
+
+    /// <summary>Checks a genotype's list field (<c>layers</c>, <c>branches</c>) holds 1 to <paramref name="max"/>
+    /// elements, each a <paramref name="noun"/>.</summary>
+    internal static void CheckCount<T>(IReadOnlyList<T>? list, int max, string field, string noun, string source)
+    {
+        if (list is null || list.Count == 0) throw new GenotypeException($"{source}: field \"{field}\" must hold at least one {noun}");
+        if (list.Count > max) throw new GenotypeException($"{source}: field \"{field}\" holds {list.Count} {field}, at most {max} allowed");
+    }
+
+    /// <summary>Reads a genotype's list field (<c>layers</c>, <c>branches</c>): a JSON array whose element i
+    /// <paramref name="read"/> reads, named "<paramref name="noun"/> i" in errors.</summary>
+    internal static List<T> ReadList<T>(JsonObject o, string field, string noun, string source, Func<JsonNode, string, T> read)
+    {
+        if (ArchitectureJson.Field(o, field, source) is not JsonArray items)
+            throw new GenotypeException($"{source}: field \"{field}\" must be an array");
+        return items.Select((n, i) => read(n ?? throw new GenotypeException($"{source}: {noun} {i} is null"), $"{source}: {noun} {i}")).ToList();
     }
 
     /// <summary>Applies an activation.</summary>
