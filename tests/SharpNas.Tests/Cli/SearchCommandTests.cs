@@ -7,24 +7,12 @@ using SharpNas.Tests.Training;
 namespace SharpNas.Tests.Cli;
 
 /// <summary>The search commands end to end on a tiny npy dataset: exit code, result files, trial table.</summary>
-public sealed class SearchCommandTests : IDisposable
+public sealed class SearchCommandTests() : CommandTests("search")
 {
-    private readonly TestFolder _folder = new();
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _folder.Dispose();
-    }
-
-    private string TinyNpyData() => SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
-
-    private static int Run(params string[] args) => SharpNas.Cli.Program.Main(args);
-
     [Fact]
     public void StageWiseSearchWritesResultsAndACompletedTrialTable()
     {
-        string data = TinyNpyData(), dir = Path.Combine(_folder.Path, "sw");
+        string data = TinyNpyData(), dir = Path.Combine(Dir, "sw");
         string[] args = ["search", "stagewise", "--data", data, "--iterations", "1", "--growth", "1", "--epochs", "1", "--width", "4",
             "--val-size", "0.2", "--batch", "16", "--out", dir];
         Assert.Equal(0, Run(args));
@@ -44,7 +32,7 @@ public sealed class SearchCommandTests : IDisposable
     [Fact]
     public void NasNetSearchTrainsItsBudgetOfChildren()
     {
-        string data = TinyNpyData(), dir = Path.Combine(_folder.Path, "nn");
+        string data = TinyNpyData(), dir = Path.Combine(Dir, "nn");
         Assert.Equal(0, Run("search", "nasnet", "--data", data, "--budget", "2", "--blocks", "2", "--filters", "4", "--strategy", "random",
             "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--out", dir));
         JsonObject results = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsObject();
@@ -55,7 +43,7 @@ public sealed class SearchCommandTests : IDisposable
     [Fact]
     public void EpnasSearchReportsTopModelsAndConstraints()
     {
-        string data = TinyNpyData(), dir = Path.Combine(_folder.Path, "ep");
+        string data = TinyNpyData(), dir = Path.Combine(Dir, "ep");
         Assert.Equal(0, Run("search", "epnas", "--data", data, "--episodes", "1", "--steps", "1", "--branches", "2", "--top-k", "2",
             "--max-params", "20K", "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--out", dir));
         JsonObject results = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsObject();

@@ -7,9 +7,10 @@ namespace SharpNas.Tests.Data;
 /// <summary>A temporary folder for synthetic dataset files, deleted on dispose.</summary>
 internal sealed class TestFolder : IDisposable
 {
-    public TestFolder()
+    /// <summary>Creates the folder <c>sharpnas-{name}-{guid}</c> in the temporary folder.</summary>
+    public TestFolder(string name = "data")
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sharpnas-data-" + Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"sharpnas-{name}-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using SharpNas.Search.Evaluators;
 using SharpNas.Search.Spaces;
 using SharpNas.Search.Strategies.Discrete;
@@ -12,24 +11,14 @@ namespace SharpNas.Tests.Trials;
 
 /// <summary>Asynchronous regularized evolution and random search: M trials in flight, a new child proposed as soon as
 /// any finishes; deterministic without workers (and the sequential search with M = 1); resumable.</summary>
-public sealed class AsynchronousSearchTests : IDisposable
+public sealed class AsynchronousSearchTests() : TempFolderTests("async")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sharpnas-async-" + Guid.NewGuid().ToString("N"));
-
-    public AsynchronousSearchTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, true);
-    }
-
     private static readonly DiscreteSpace Space = SmokeEvaluator.Space(5, 4);
     private static readonly EvolutionOptions Evolution = new() { Population = 4, SampleSize = 2 };
 
     private static RegularizedEvolution Evo() => new(Space, 8, Evolution);
 
-    private SqliteTrialStore Store(string name) => new(Path.Combine(_dir, name + ".db"), name);
+    private SqliteTrialStore Store(string name) => new(Path.Combine(Dir, name + ".db"), name);
 
     private static string[] Keys(DiscreteSearchResult r) => r.History.Select(o => Space.Key(o.Sample)).ToArray();
 
@@ -85,7 +74,7 @@ public sealed class AsynchronousSearchTests : IDisposable
     [Fact]
     public async Task WhileOneWorkerHoldsATrial_TheCoordinatorKeepsProposingAsOthersFinish_AndObservesItLast()
     {
-        string db = Path.Combine(_dir, "w.db");
+        string db = Path.Combine(Dir, "w.db");
         var lease = new LeaseOptions { Lease = TimeSpan.FromSeconds(30), Poll = TimeSpan.FromMilliseconds(10) };
         using var release = new ManualResetEventSlim(false);
         using var stop = new CancellationTokenSource();
@@ -170,7 +159,7 @@ public sealed class AsynchronousSearchTests : IDisposable
     [Fact]
     public void Status_ShowsPrunedTrialsWithTheEpochReached_AndTheEpochARunningTrialReported()
     {
-        string db = Path.Combine(_dir, "runs", "st", "trials.db");
+        string db = Path.Combine(Dir, "runs", "st", "trials.db");
         using (var store = new SqliteTrialStore(db, "st"))
         {
             store.SaveSearch("nasnet", []);
@@ -184,7 +173,7 @@ public sealed class AsynchronousSearchTests : IDisposable
             store.Lease("hostx:1:w1", new LeaseOptions());
             store.ReportEpochs("sample/000001", [0.2, 0.3, 0.4]);
         }
-        using var p = new CliProcess(_dir, "status", "--store", db);
+        using var p = new CliProcess(Dir, "status", "--store", db);
         Assert.Equal(0, p.Wait(TimeSpan.FromMinutes(2)));
         string text = p.Output;
         Assert.Contains("pruned trials", text);

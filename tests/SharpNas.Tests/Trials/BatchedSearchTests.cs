@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using SharpNas.Search.Evaluators;
 using SharpNas.Search.Spaces;
 using SharpNas.Search.Spaces.StageWise;
@@ -12,18 +11,8 @@ namespace SharpNas.Tests.Trials;
 
 /// <summary>Batches of children: M proposals per strategy update, evaluated through the store, resumable mid-batch;
 /// and <see cref="TrialRunner.RunMany"/>.</summary>
-public sealed class BatchedSearchTests : IDisposable
+public sealed class BatchedSearchTests() : TempFolderTests("batched")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sharpnas-batched-" + Guid.NewGuid().ToString("N"));
-
-    public BatchedSearchTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, true);
-    }
-
     private static readonly DiscreteSpace Space = SmokeEvaluator.Space(5, 4);
 
     private static readonly ReinforceOptions Controller = new()
@@ -53,7 +42,7 @@ public sealed class BatchedSearchTests : IDisposable
     {
         // The controller changes only after each batch of 4, so sampling the batch ahead changes nothing.
         DiscreteSearchResult one = new DiscreteSearch(new ReinforceStrategy(Space, 3, Controller), new SmokeEvaluator(Space, 0)).Run(new DiscreteBudget(MaxQueries: 16));
-        using var store = new SqliteTrialStore(Path.Combine(_dir, "r.db"));
+        using var store = new SqliteTrialStore(Path.Combine(Dir, "r.db"));
         var batched = new DiscreteSearch(new ReinforceStrategy(Space, 3, Controller), new SmokeEvaluator(Space, 0), store) { ChildrenPerUpdate = 4 };
         DiscreteSearchResult four = batched.Run(new DiscreteBudget(MaxQueries: 16));
         Assert.Equal(one.History.Select(o => Space.Key(o.Sample)), four.History.Select(o => Space.Key(o.Sample)));
@@ -65,9 +54,9 @@ public sealed class BatchedSearchTests : IDisposable
     {
         var options = new EvolutionOptions { Population = 4, SampleSize = 2 };
         DiscreteSearchResult whole = new DiscreteSearch(new RegularizedEvolution(Space, 8, options), new SmokeEvaluator(Space, 0),
-            new SqliteTrialStore(Path.Combine(_dir, "whole.db"))) { ChildrenPerUpdate = 3 }.Run(new DiscreteBudget(MaxQueries: 15));
+            new SqliteTrialStore(Path.Combine(Dir, "whole.db"))) { ChildrenPerUpdate = 3 }.Run(new DiscreteBudget(MaxQueries: 15));
 
-        string db = Path.Combine(_dir, "killed.db");
+        string db = Path.Combine(Dir, "killed.db");
         using (var cancel = new CancellationTokenSource())
         using (var store = new SqliteTrialStore(db))
         {
@@ -91,7 +80,7 @@ public sealed class BatchedSearchTests : IDisposable
     [Fact]
     public void ATrialThatKeepsFailing_IsFailedAfterMaxAttempts_AndTheSearchGoesOnWithTheFailedReward()
     {
-        using var store = new SqliteTrialStore(Path.Combine(_dir, "f.db"));
+        using var store = new SqliteTrialStore(Path.Combine(Dir, "f.db"));
         int[]? bad = null;
         var evaluator = new CountingEvaluator(Space) { Fails = s => s.SequenceEqual(bad ??= s) };   // the first sample always fails
         var search = new DiscreteSearch(new RandomSearchStrategy(Space, 2), evaluator, store)
@@ -122,9 +111,9 @@ public sealed class BatchedSearchTests : IDisposable
     [Fact]
     public void RunMany_EnqueuesTheWholeBatchFirst_ThenRunsItInOrder_AndRecallsCompletedTrials()
     {
-        using var store = new SqliteTrialStore(Path.Combine(_dir, "many.db"));
+        using var store = new SqliteTrialStore(Path.Combine(Dir, "many.db"));
         var evaluator = new FixedEvaluator();
-        var runner = new TrialRunner(store, evaluator, _dir);
+        var runner = new TrialRunner(store, evaluator, Dir);
         int queuedWhenFirstStarted = -1;
         runner.Started += _ => { if (queuedWhenFirstStarted < 0) queuedWhenFirstStarted = store.All().Count(t => t.Status == TrialStatus.Queued); };
         TrialSpec[] batch = [.. new[] { 1, 2, 3 }.Select(d => new TrialSpec($"b/{d}", "child", new StageGenotype(StageModule.Basic, [d, d, d], 4), 1))];

@@ -10,8 +10,6 @@ namespace SharpNas.Tests.Search.Epnas;
 /// <summary>The scale / insert / remove / keep actions of both patterns.</summary>
 public sealed class EpnasActionTests
 {
-    private static readonly InputSpec Small = new(3, 8, 8, 2);
-
     [Fact]
     public void Scale_ChangesEveryConvOfAGroup_AndMasksStepsLeavingTheTable()
     {

@@ -8,24 +8,12 @@ namespace SharpNas.Tests.Search.Epnas;
 
 /// <summary><c>sharpnas search epnas</c> end to end on a tiny npy dataset: prediction and sharing, the result files,
 /// the trial table, the prediction check and bad input.</summary>
-public sealed class EpnasCommandTests : IDisposable
+public sealed class EpnasCommandTests() : CommandTests("epnas-command")
 {
-    private readonly TestFolder _folder = new();
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _folder.Dispose();
-    }
-
-    private string TinyNpyData() => SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
-
-    private static int Run(params string[] args) => SharpNas.Cli.Program.Main(args);
-
     [Fact]
     public void SearchWithPredictionAndSharing_WritesEveryResultFile()
     {
-        string data = TinyNpyData(), dir = Path.Combine(_folder.Path, "ep");
+        string data = TinyNpyData(), dir = Path.Combine(Dir, "ep");
         string[] args = ["search", "epnas", "--data", data, "--episodes", "2", "--steps", "2", "--branches", "2", "--top-k", "3", "--child-epochs", "2",
             "--predict", "--predict-batch", "8", "--share-params", "--max-params", "5K", "--max-flops", "300K", "--base-penalty", "0.5", "--train-subset", "0",
             "--val-size", "0.2", "--batch", "16", "--out", dir];
@@ -66,7 +54,7 @@ public sealed class EpnasCommandTests : IDisposable
     [Fact]
     public void PredictCheck_ReportsKendallTauAndBothSchedulesTimes()
     {
-        string data = TinyNpyData(), dir = Path.Combine(_folder.Path, "pc");
+        string data = TinyNpyData(), dir = Path.Combine(Dir, "pc");
         Assert.Equal(0, Run("search", "epnas", "--data", data, "--predict-check", "3", "--child-epochs", "2", "--predict-batch", "8",
             "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--out", dir));
         JsonObject r = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "predict-check.json")))!.AsObject();

@@ -10,7 +10,8 @@ namespace SharpNas.Tests.Search.Epnas;
 /// <summary>EPNAS genotypes: JSON, validation, building, and the cost model against hand-computed values.</summary>
 public sealed class EpnasGenotypeTests
 {
-    private static readonly InputSpec Tiny = new(3, 8, 8, 2);
+    /// <summary>The small input (3×8×8, 2 classes) of the EPNAS tests.</summary>
+    internal static readonly InputSpec Small = new(3, 8, 8, 2);
 
     internal static EpnasLayer Conv(int k, int c, int src1, int src2 = -1, EpnasActivation a = EpnasActivation.Relu, bool sep = false) =>
         new(sep ? EpnasLayerType.SepConv2d : EpnasLayerType.Conv2d, k, 2, c, a, src1, src2);
@@ -34,7 +35,7 @@ public sealed class EpnasGenotypeTests
         // Params: stem 3·16·9 + 32 = 464; conv 16·32·9 + 64 = 4672; pool 0; conv1 32·16 + 32 = 544; dense 16·2 + 2 = 34.
         // FLOPs: 432·64 + 4608·64 + 512·16 + 32. Elements moved (weights + in + out): stem 464+192+1024, conv 4672+1024+2048,
         // pool 0+2048+512, skip pooling 0+1024+256, conv1 544+(512+256)+256, head 34+256+2 = 15124.
-        EpnasResources r = HandLayer().Resources(Tiny);
+        EpnasResources r = HandLayer().Resources(Small);
         Assert.Equal(5714, r.Parameters);
         Assert.Equal(330_784, r.Flops);
         Assert.Equal(4 * 15_124, r.BytesMoved);
@@ -46,7 +47,7 @@ public sealed class EpnasGenotypeTests
     {
         // Cells: stage 0 normal (in 4 ch, 8×8), stage 1 reduction (in 12, 8×8 → 4×4), stage 1 normal (in 24, 4×4).
         // Params: stem 116; cell A 24 + 304 + 112; cell B 112 + 1184 + 416; cell C 208 + 1184 + 416; dense 50.
-        EpnasResources r = HandModule().Resources(Tiny);
+        EpnasResources r = HandModule().Resources(Small);
         Assert.Equal(4126, r.Parameters);
         Assert.Equal(6912 + 25_600 + 26_112 + 27_648 + 48, r.Flops);
         Assert.Equal(4 * 12_000, r.BytesMoved);
@@ -69,8 +70,8 @@ public sealed class EpnasGenotypeTests
     public void CostParameters_EqualTheBuiltNetworks_AndTheForwardPassHasTheRightShape(string json)
     {
         IArchitecture a = ArchitectureJson.Parse(json, "test");
-        Module<Tensor, Tensor> net = a.Build(Tiny);
-        Assert.Equal(a.Cost(Tiny).Parameters, net.ParameterCount());
+        Module<Tensor, Tensor> net = a.Build(Small);
+        Assert.Equal(a.Cost(Small).Parameters, net.ParameterCount());
         net.Initialize(new SeededRandom(1));
         var x = Tensor.Zeros(2, 3, 8, 8);
         x.Span.Fill(0.5f);
@@ -108,10 +109,10 @@ public sealed class EpnasGenotypeTests
     public void PoolingThatEmptiesTheMap_OrASkipFromASmallerMap_IsInvalidForTheInput()
     {
         var deep = new EpnasLayerGenotype([Pool(2, 0), Pool(2, 1), Pool(2, 2), Pool(2, 3)]);
-        Assert.False(deep.IsValidFor(Tiny));          // 8 → 4 → 2 → 1 → 0
+        Assert.False(deep.IsValidFor(Small));          // 8 → 4 → 2 → 1 → 0
         Assert.True(deep.IsValidFor(new InputSpec(3, 16, 16, 2)));
         var upward = new EpnasLayerGenotype([Pool(2, 0), Conv(3, 32, 0, src2: 1)]);   // full-size conv reading a pooled skip
-        var e = Assert.Throws<GenotypeException>(() => upward.Resources(Tiny));
+        var e = Assert.Throws<GenotypeException>(() => upward.Resources(Small));
         Assert.Contains("layer 1: field \"src2\"", e.Message);
     }
 
@@ -120,6 +121,6 @@ public sealed class EpnasGenotypeTests
     {
         // Layer 0 and layer 1 both read the stem; neither is read: the head sees 32 + 64 features.
         var g = new EpnasLayerGenotype([Conv(3, 32, 0), Conv(3, 64, 0)], 16);
-        Assert.Equal((32 + 64) * 2 + 2, g.Cost(Tiny).Parameters - 464 - (16 * 32 * 9 + 64) - (16 * 64 * 9 + 128));
+        Assert.Equal((32 + 64) * 2 + 2, g.Cost(Small).Parameters - 464 - (16 * 32 * 9 + 64) - (16 * 64 * 9 + 128));
     }
 }

@@ -10,8 +10,6 @@ namespace SharpNas.Tests.Search.Epnas;
 /// <summary>The parameter-sharing dictionary: reuse, clashes, slicing and padding.</summary>
 public sealed class EpnasParameterDictionaryTests
 {
-    private static readonly InputSpec Small = new(3, 8, 8, 2);
-
     private static (EpnasLayerGenotype G, Module Net) Net(int channels, ulong seed)
     {
         var g = new EpnasLayerGenotype([Conv(3, channels, 0), Pool(2, 1)], 16);

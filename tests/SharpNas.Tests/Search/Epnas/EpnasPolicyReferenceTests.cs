@@ -14,8 +14,6 @@ namespace SharpNas.Tests.Search.Epnas;
 /// </summary>
 public sealed class EpnasPolicyReferenceTests
 {
-    private static readonly InputSpec Small = new(3, 8, 8, 2);
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -10,8 +10,6 @@ namespace SharpNas.Tests.Search.Epnas;
 /// <summary>The EPNAS policy: log-probabilities and entropy by hand, and REINFORCE on a toy reward.</summary>
 public sealed class EpnasPolicyTests
 {
-    private static readonly InputSpec Small = new(3, 8, 8, 2);
-
     /// <summary>A policy whose weights are all zero, so every LSTM state is 0 and each head's logits are its bias.</summary>
     private static EpnasPolicy<EpnasLayerGenotype> ZeroPolicy()
     {

@@ -8,17 +8,8 @@ using static SharpNas.Tests.Search.Epnas.EpnasGenotypeTests;
 namespace SharpNas.Tests.Search.Epnas;
 
 /// <summary>The episode / branch driver over the durable trial runner, with a fake evaluator.</summary>
-public sealed class EpnasSearchTests : IDisposable
+public sealed class EpnasSearchTests() : TempFolderTests("epnas")
 {
-    private static readonly InputSpec Small = new(3, 8, 8, 2);
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sharpnas-epnas-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
-    }
-
     /// <summary>Accuracy grows with parameters (so the params constraint binds); can cancel at a given evaluation.</summary>
     private sealed class FakeEvaluator : IEvaluator
     {
@@ -45,8 +36,8 @@ public sealed class EpnasSearchTests : IDisposable
 
     private EpnasSearchResult<EpnasLayerGenotype> Run(FakeEvaluator eval, EpnasStrategy strategy = EpnasStrategy.Epnas, CancellationToken cancel = default)
     {
-        using var store = new SqliteTrialStore(Path.Combine(_dir, "trials.db"));
-        var runner = new TrialRunner(store, eval, _dir);
+        using var store = new SqliteTrialStore(Path.Combine(Dir, "trials.db"));
+        var runner = new TrialRunner(store, eval, Dir);
         var space = new EpnasLayerActions(Small, new EpnasActionOptions { MaxElements = 6, ScaleGroups = 2 });
         return new EpnasSearch<EpnasLayerGenotype>(Options(strategy), space, runner).Run(cancel);
     }
@@ -54,7 +45,6 @@ public sealed class EpnasSearchTests : IDisposable
     [Fact]
     public void Search_EvaluatesEveryStepOfEveryBranch_WithRewardsFromTheConstraints()
     {
-        Directory.CreateDirectory(_dir);
         EpnasSearchResult<EpnasLayerGenotype> r = Run(new FakeEvaluator());
         Assert.Equal(8, r.Children.Count);
         Assert.Equal(["ep0/step0/branch0", "ep0/step0/branch1", "ep0/step1/branch0"], r.Children.Take(3).Select(c => c.Key));
@@ -71,10 +61,9 @@ public sealed class EpnasSearchTests : IDisposable
     [Fact]
     public void Resume_AfterACancelledRun_TrainsNoCompletedChildAgain_AndReplaysTheSameSearch()
     {
-        Directory.CreateDirectory(_dir);
         EpnasSearchResult<EpnasLayerGenotype> whole;
         var reference = new FakeEvaluator();
-        string other = _dir + "-ref";
+        string other = Dir + "-ref";
         try
         {
             using var store = new SqliteTrialStore(Path.Combine(other + ".db"));
@@ -105,7 +94,6 @@ public sealed class EpnasSearchTests : IDisposable
     [Fact]
     public void RandomSearch_RunsOverTheSameSpaceAndBudget()
     {
-        Directory.CreateDirectory(_dir);
         EpnasSearchResult<EpnasLayerGenotype> r = Run(new FakeEvaluator(), EpnasStrategy.Random);
         Assert.Equal(8, r.Children.Count);
         Assert.All(r.Children, c => Assert.True(c.Genotype.IsValidFor(Small)));

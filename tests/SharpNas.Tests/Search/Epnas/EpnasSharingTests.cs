@@ -15,17 +15,8 @@ namespace SharpNas.Tests.Search.Epnas;
 
 /// <summary>Parameter sharing wired into child training: what a child loads, when stored weights become visible,
 /// clashes, padding, the evaluator's initial-weights hook, and the search driving the steps.</summary>
-public sealed class EpnasSharingTests : IDisposable
+public sealed class EpnasSharingTests() : TempFolderTests("epnas-share")
 {
-    private static readonly InputSpec Small = new(3, 8, 8, 2);
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sharpnas-epnas-share-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
-    }
-
     /// <summary>A "trained" state dict of <paramref name="g"/>: its initialisation from <paramref name="seed"/>.</summary>
     private static IReadOnlyDictionary<string, Tensor> Weights(IEpnasGenotype g, ulong seed)
     {
@@ -96,7 +87,7 @@ public sealed class EpnasSharingTests : IDisposable
         {
             InitialWeights = r => new Dictionary<string, Tensor> { ["layers.0.conv.weight"] = given["layers.0.conv.weight"] },
         };
-        string dir = Path.Combine(_dir, "t");
+        string dir = Path.Combine(Dir, "t");
         evaluator.Evaluate(new TrialRequest("t", "child", g, dir, 1), CancellationToken.None);
         float[] trained = Safetensors.Load(Path.Combine(dir, "model.safetensors")).ByName["layers.0.conv.weight"].ToArray();
         float[] expected = given["layers.0.conv.weight"].ToArray();
@@ -124,9 +115,9 @@ public sealed class EpnasSharingTests : IDisposable
     private (EpnasSearchResult<EpnasLayerGenotype> Result, EpnasParameterSharing<EpnasLayerGenotype> Sharing, WeightWritingEvaluator Eval) Search()
     {
         var eval = new WeightWritingEvaluator();
-        using var store = new SqliteTrialStore(Path.Combine(_dir, "trials.db"));
-        var runner = new TrialRunner(store, eval, _dir);
-        var sharing = EpnasParameterSharing<EpnasLayerGenotype>.FromRunFolder(Small, store, _dir);
+        using var store = new SqliteTrialStore(Path.Combine(Dir, "trials.db"));
+        var runner = new TrialRunner(store, eval, Dir);
+        var sharing = EpnasParameterSharing<EpnasLayerGenotype>.FromRunFolder(Small, store, Dir);
         eval.InitialWeights = r => sharing.InitialWeights((EpnasLayerGenotype)r.Architecture);
         var options = new EpnasSearchOptions<EpnasLayerGenotype>
         {
@@ -141,7 +132,6 @@ public sealed class EpnasSharingTests : IDisposable
     [Fact]
     public void Search_StoresEveryStep_ChildrenAfterTheFirstStepStartFromTheDictionary_AndAResumeRebuildsIt()
     {
-        Directory.CreateDirectory(_dir);
         var (first, sharing, eval) = Search();
         Assert.Equal(4, sharing.Dictionary.Step);                                 // one sharing step per search step
         Assert.True(sharing.Dictionary.Count > 0);

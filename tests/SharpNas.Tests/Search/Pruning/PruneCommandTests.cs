@@ -8,20 +8,8 @@ using SharpNas.Tests.Training;
 namespace SharpNas.Tests.Search.Pruning;
 
 /// <summary><c>--prune</c> on the search commands, end to end on a tiny npy dataset.</summary>
-public sealed class PruneCommandTests : IDisposable
+public sealed class PruneCommandTests() : CommandTests("prune-command")
 {
-    private readonly TestFolder _folder = new();
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _folder.Dispose();
-    }
-
-    private string TinyNpyData() => SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
-
-    private static int Run(params string[] args) => SharpNas.Cli.Program.Main(args);
-
     /// <summary>The stored trials in creation order, and the decisions the pruner takes on their stored curves replayed one
     /// after the other (a pruned trial's curve is padded with NaN, which a pruner that agrees never reads).</summary>
     private static (Trial[] Trials, int[] Replayed) Replay(string dir, IPruner pruner, int epochs)
@@ -39,7 +27,7 @@ public sealed class PruneCommandTests : IDisposable
     [Fact]
     public void NasNetSearchWithMedianPruning_StoresPrunedChildren_AsTheMedianRuleDecides()
     {
-        string data = TinyNpyData(), dir = Path.Combine(_folder.Path, "nn");
+        string data = TinyNpyData(), dir = Path.Combine(Dir, "nn");
         Assert.Equal(0, Run("search", "nasnet", "--data", data, "--budget", "4", "--blocks", "2", "--filters", "4", "--strategy", "random",
             "--child-epochs", "2", "--prune", "median", "--prune-warmup", "0", "--prune-min-trials", "1",
             "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--out", dir));
@@ -59,7 +47,7 @@ public sealed class PruneCommandTests : IDisposable
     [Fact]
     public void EpnasSearchWithAshaPruning_StoresPrunedChildren_AsAshaDecides()
     {
-        string data = TinyNpyData(), dir = Path.Combine(_folder.Path, "ep");
+        string data = TinyNpyData(), dir = Path.Combine(Dir, "ep");
         Assert.Equal(0, Run("search", "epnas", "--data", data, "--episodes", "1", "--steps", "2", "--branches", "2", "--top-k", "2",
             "--child-epochs", "3", "--prune", "asha", "--asha-eta", "2",
             "--train-subset", "0", "--val-size", "0.2", "--batch", "16", "--out", dir));
@@ -82,6 +70,6 @@ public sealed class PruneCommandTests : IDisposable
         Assert.Equal(2, Run("search", "epnas", "--prune", "median", "--prune-min-trials", "0"));
         string data = TinyNpyData();
         Assert.Equal(2, Run("search", "nasnet", "--data", data, "--prune", "median", "--val-size", "0", "--train-subset", "0",
-            "--out", Path.Combine(_folder.Path, "noval")));
+            "--out", Path.Combine(Dir, "noval")));
     }
 }

@@ -9,20 +9,8 @@ using SharpNas.Tests.Training;
 namespace SharpNas.Tests.Search.StageWise;
 
 /// <summary><c>sharpnas search stagewise --module bottleneck|cell</c> end to end on a tiny npy dataset.</summary>
-public sealed class StageWiseCommandTests : IDisposable
+public sealed class StageWiseCommandTests() : CommandTests("stagewise-command")
 {
-    private readonly TestFolder _folder = new();
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _folder.Dispose();
-    }
-
-    private string TinyNpyData() => SharpNas.Tests.Cli.TinyNpy.Write(_folder.Path, train: 60, test: 20);
-
-    private static int Run(params string[] args) => SharpNas.Cli.Program.Main(args);
-
     private JsonObject Search(string module, string dir, bool baselines)
     {
         Assert.Equal(0, Run("search", "stagewise", "--data", TinyNpyData(), "--module", module, "--iterations", "1", "--epochs", "1",
@@ -33,7 +21,7 @@ public sealed class StageWiseCommandTests : IDisposable
     [Fact]
     public void BottleneckSearch_WritesCandidatesOfBottleneckBlocksGrownByTwo()
     {
-        string dir = Path.Combine(_folder.Path, "bn");
+        string dir = Path.Combine(Dir, "bn");
         JsonObject results = Search("bottleneck", dir, baselines: false);
         JsonArray candidates = results["candidates"]!.AsArray();
         Assert.Equal(2, candidates.Count);
@@ -54,7 +42,7 @@ public sealed class StageWiseCommandTests : IDisposable
     [Fact]
     public void CellSearch_WritesCandidatesOfCellsGrownByOne()
     {
-        string dir = Path.Combine(_folder.Path, "cell");
+        string dir = Path.Combine(Dir, "cell");
         JsonObject results = Search("cell", dir, baselines: true);
         JsonArray candidates = results["candidates"]!.AsArray();
         Assert.Equal(2, candidates.Count);
@@ -68,5 +56,5 @@ public sealed class StageWiseCommandTests : IDisposable
 
     [Fact]
     public void AnUnknownModule_IsAOneLineErrorWithExitCodeTwo() =>
-        Assert.Equal(2, Run("search", "stagewise", "--data", TinyNpyData(), "--module", "dense", "--out", Path.Combine(_folder.Path, "x")));
+        Assert.Equal(2, Run("search", "stagewise", "--data", TinyNpyData(), "--module", "dense", "--out", Path.Combine(Dir, "x")));
 }
