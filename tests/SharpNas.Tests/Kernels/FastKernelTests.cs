@@ -159,6 +159,34 @@ public sealed class FastKernelTests
 
     [Theory]
     [MemberData(nameof(LevelsAndThreads))]
+    public void MaxPoolBackward_TiesNaNAndNegativeInfinity_RouteLikeTheReference(string levelName, int threads)
+    {
+        // Few distinct values make ties common (the first maximum in window order wins), NaN wins at once, and
+        // every third plane holds −∞ (the vector path leaves such planes to the scalar one).
+        var level = Enum.Parse<SimdLevel>(levelName);
+        using var pool = new WorkerPool(threads);
+        var fast = new FastKernels(level, pool);
+        KernelSet reference = KernelSet.Reference;
+        var rng = new SeededRandom(9).Derive($"maxpool-ties/{level}/{threads}");
+        float[] values = [-1f, 0f, 1f, 2f, float.NaN, 2f, 1f];
+        foreach (PoolCase c in PoolCases)
+        {
+            PoolGeometry g = c.Geometry(includePad: false);
+            int plane = g.H * g.W;
+            float[] x = new float[g.N * g.C * plane];
+            for (int i = 0; i < x.Length; i++) x[i] = values[rng.NextInt(values.Length)];
+            for (int p = 0; p < g.N * g.C; p += 3) x[p * plane + rng.NextInt(plane)] = float.NegativeInfinity;
+            float[] dy = Random(rng, g.N * g.C * g.OH * g.OW), dx0 = Random(rng, x.Length);
+            float[] expected = (float[])dx0.Clone(), actual = (float[])dx0.Clone();
+            reference.MaxPool2dBackward(g, x, dy, expected);
+            fast.MaxPool2dBackward(g, x, dy, actual);
+            AssertWithin(expected, actual, Abs(dx0).Zip(MaxPoolBound(reference, g, x, Abs(dy)), (a, b) => a + b).ToArray(),
+                $"{level} threads={threads} {c} max backward with ties");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LevelsAndThreads))]
     public void Pooling_RandomShapes_MaxAndAverageBothPaddingModesMatchReference(string levelName, int threads)
     {
         var level = Enum.Parse<SimdLevel>(levelName);
