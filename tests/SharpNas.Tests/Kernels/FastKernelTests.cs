@@ -162,7 +162,7 @@ public sealed class FastKernelTests
     public void MaxPoolBackward_TiesNaNAndNegativeInfinity_RouteLikeTheReference(string levelName, int threads)
     {
         // Few distinct values make ties common (the first maximum in window order wins), NaN wins at once, and
-        // every third plane holds −∞ (the vector path leaves such planes to the scalar one).
+        // every third plane holds −∞ (a window of −∞ and padding must still route to a real element).
         var level = Enum.Parse<SimdLevel>(levelName);
         using var pool = new WorkerPool(threads);
         var fast = new FastKernels(level, pool);

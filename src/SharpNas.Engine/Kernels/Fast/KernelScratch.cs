@@ -25,8 +25,6 @@ internal enum KernelSlot
     Accumulators,
     /// <summary>Average pooling: 1/divisor of each output position.</summary>
     InverseDivisors,
-    /// <summary>Max-pool backward: the gradient of one padded plane, beside the padded input in <see cref="Padded"/>.</summary>
-    PaddedGradient,
 }
 
 /// <summary>

@@ -1,7 +1,6 @@
 // Max and average pooling over [N, C, H, W], one plane per work item, on the padded-plane layout of
 // PlaneGeometry (padding −∞ for max, 0 for average). Max-pool backward recomputes each window's first maximum
 // from x (the op keeps no argmax), exactly as the reference does.
-using System.Runtime.Intrinsics;
 using SharpNas.Engine.Parallel;
 
 namespace SharpNas.Engine.Kernels.Fast;
@@ -14,8 +13,8 @@ internal static unsafe class Pooling
     public static void AvgForward(in PoolGeometry g, float* x, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
         pool.Run(g.N * g.C, new ForwardJob(g, x, y, isMax: false, scratch, level));
 
-    public static void MaxBackward(in PoolGeometry g, float* x, float* dy, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
-        pool.Run(g.N * g.C, new MaxBackwardJob(g, x, dy, dx, scratch, level));
+    public static void MaxBackward(in PoolGeometry g, float* x, float* dy, float* dx, WorkerPool pool) =>
+        pool.Run(g.N * g.C, new MaxBackwardJob(g, x, dy, dx));
 
     public static void AvgBackward(in PoolGeometry g, float* dy, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
         pool.Run(g.N * g.C, new AvgBackwardJob(g, dy, dx, scratch, level));
@@ -118,110 +117,33 @@ internal static unsafe class Pooling
         }
     }
 
-    /// <summary>
-    /// Max-pool backward. At <see cref="SimdLevel.Vector256"/> it runs on the padded layout, eight outputs per vector:
-    /// a first pass over the taps finds each window's maximum m and whether it holds a NaN, a second walks the taps in
-    /// window order and routes dy to the first tap that is NaN (if the window has one) or equals m, lanes dropping out
-    /// as they are served. That is the reference's rule (first maximum in row-major order, a NaN wins at once) as long
-    /// as the −∞ padding never equals m, so a plane holding −∞ takes the scalar path; so do the other SIMD levels.
-    /// </summary>
-    private readonly struct MaxBackwardJob(PoolGeometry g, float* x, float* dy, float* dx, KernelScratch scratch, SimdLevel level) : IParallelJob
+    private readonly struct MaxBackwardJob(PoolGeometry g, float* x, float* dy, float* dx) : IParallelJob
     {
         public void Execute(int begin, int end, int participant)
         {
-            if (level != SimdLevel.Vector256)
-            {
-                for (int item = begin; item < end; item++) ScalarPlane(item);
-                return;
-            }
-            var pg = PlaneGeometry.Of(g);
-            int taps = pg.Taps, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
-            // dy as runs padded with zeros to whole vectors (the extra lanes route nothing), x and its gradient as
-            // padded planes with a vector of slack for the reads and zero-adds of those lanes.
-            int runLength = pg.SingleRun ? pg.RunLength : g.OW, runStride = (runLength + 7) & ~7, runs = pg.Runs, rowStride = pg.SH * pg.RS;
-            float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize + 8);
-            float* dxp = scratch.Floats(participant, KernelSlot.PaddedGradient, pg.PaddedSize + 8);
-            float* run = scratch.Floats(participant, KernelSlot.Run, Math.Max(pg.SingleRun ? pg.OH * pg.RS : 0, runs * runStride));
-            new Span<float>(xp + pg.PaddedSize, 8).Clear();
-            for (int r = 0; r < runs; r++) new Span<float>(run + r * runStride + runLength, runStride - runLength).Clear();
-            int* offsets = stackalloc int[taps];
-            pg.TapOffsets(offsets);
+            int inPlane = g.H * g.W, outPlane = g.OH * g.OW;
             for (int item = begin; item < end; item++)
             {
-                float* xs = x + (nint)item * inPlane, d = dy + (nint)item * outPlane;
-                if (HasNegativeInfinity(xs, inPlane))
+                float* xs = x + (nint)item * inPlane, dxs = dx + (nint)item * inPlane, d = dy + (nint)item * outPlane;
+                for (int oh = 0; oh < g.OH; oh++)
                 {
-                    ScalarPlane(item);
-                    continue;
-                }
-                pg.Pad(xs, xp, float.NegativeInfinity);
-                new Span<float>(dxp, pg.PaddedSize + 8).Clear();
-                if (pg.SingleRun) pg.ToRun(d, run, null);
-                else
-                    for (int oh = 0; oh < g.OH; oh++)
-                        Buffer.MemoryCopy(d + oh * g.OW, run + oh * runStride, (long)g.OW * sizeof(float), (long)g.OW * sizeof(float));
-                for (int r = 0; r < runs; r++)
-                    for (int i = 0; i < runStride; i += 8)
-                        Route(xp + r * rowStride + i, dxp + r * rowStride + i, Vector256.Load(run + r * runStride + i), offsets, taps);
-                pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
-            }
-        }
-
-        private static void Route(float* xs, float* dxs, Vector256<float> gradient, int* offsets, int taps)
-        {
-            Vector256<float> max = Vector256.Load(xs + offsets[0]), nan = Vector256<float>.Zero;
-            for (int t = 0; t < taps; t++)
-            {
-                var v = Vector256.Load(xs + offsets[t]);
-                max = Vector256.Max(max, v);
-                nan |= ~Vector256.Equals(v, v);
-            }
-            Vector256<float> open = Vector256<float>.AllBitsSet;
-            for (int t = 0; t < taps; t++)
-            {
-                var v = Vector256.Load(xs + offsets[t]);
-                var hit = open & (~Vector256.Equals(v, v) | Vector256.AndNot(Vector256.Equals(v, max), nan));
-                if (hit == Vector256<float>.Zero) continue;
-                float* p = dxs + offsets[t];
-                (Vector256.Load(p) + (gradient & hit)).Store(p);
-                open = Vector256.AndNot(open, hit);
-                if (open == Vector256<float>.Zero) return;
-            }
-        }
-
-        private static bool HasNegativeInfinity(float* xs, int count)
-        {
-            var ninf = Vector256.Create(float.NegativeInfinity);
-            var any = Vector256<float>.Zero;
-            int i = 0;
-            for (; i <= count - 8; i += 8) any |= Vector256.Equals(Vector256.Load(xs + i), ninf);
-            if (any != Vector256<float>.Zero) return true;
-            for (; i < count; i++) if (float.IsNegativeInfinity(xs[i])) return true;
-            return false;
-        }
-
-        private void ScalarPlane(int item)
-        {
-            int inPlane = g.H * g.W, outPlane = g.OH * g.OW;
-            float* xs = x + (nint)item * inPlane, dxs = dx + (nint)item * inPlane, d = dy + (nint)item * outPlane;
-            for (int oh = 0; oh < g.OH; oh++)
-            {
-                int h0 = oh * g.StrideH - g.PadTop, h1 = Math.Min(h0 + g.KH, g.H);
-                h0 = Math.Max(h0, 0);
-                for (int ow = 0; ow < g.OW; ow++)
-                {
-                    int w0 = ow * g.StrideW - g.PadLeft, w1 = Math.Min(w0 + g.KW, g.W);
-                    w0 = Math.Max(w0, 0);
-                    // First maximum in row-major window order; a NaN wins at once (as the reference).
-                    int best = h0 * g.W + w0;
-                    float bestValue = xs[best];
-                    for (int ih = h0; ih < h1 && !float.IsNaN(bestValue); ih++)
-                        for (int iw = w0; iw < w1; iw++)
-                        {
-                            float v = xs[ih * g.W + iw];
-                            if (v > bestValue || float.IsNaN(v)) { best = ih * g.W + iw; bestValue = v; if (float.IsNaN(v)) break; }
-                        }
-                    dxs[best] += d[oh * g.OW + ow];
+                    int h0 = oh * g.StrideH - g.PadTop, h1 = Math.Min(h0 + g.KH, g.H);
+                    h0 = Math.Max(h0, 0);
+                    for (int ow = 0; ow < g.OW; ow++)
+                    {
+                        int w0 = ow * g.StrideW - g.PadLeft, w1 = Math.Min(w0 + g.KW, g.W);
+                        w0 = Math.Max(w0, 0);
+                        // First maximum in row-major window order; a NaN wins at once (as the reference).
+                        int best = h0 * g.W + w0;
+                        float bestValue = xs[best];
+                        for (int ih = h0; ih < h1 && !float.IsNaN(bestValue); ih++)
+                            for (int iw = w0; iw < w1; iw++)
+                            {
+                                float v = xs[ih * g.W + iw];
+                                if (v > bestValue || float.IsNaN(v)) { best = ih * g.W + iw; bestValue = v; if (float.IsNaN(v)) break; }
+                            }
+                        dxs[best] += d[oh * g.OW + ow];
+                    }
                 }
             }
         }
