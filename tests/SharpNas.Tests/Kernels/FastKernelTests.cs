@@ -54,6 +54,12 @@ public sealed class FastKernelTests
         new(2, 16, 16, 16, 32, 3, 3, Stride: (2, 2), Pad: (1, 1, 1, 1)),                  // grid kernels on phase planes: ResNet's stride 2
         new(1, 3, 9, 31, 6, 3, 3, Stride: (2, 2), Pad: (2, 2, 2, 2), Dilation: (2, 2)),   // phase planes with dilation
         new(2, 2, 11, 22, 4, 3, 3, Stride: (3, 2), Pad: (0, 1, 2, 1)),                    // phase planes: uneven strides, asymmetric padding
+        new(2, 3, 7, 9, 6, 3, 3, Pad: (1, 1, 1, 1), Groups: 3),                           // depthwise ×2 at stride 1: gathered backward-input
+        new(1, 8, 8, 8, 8, 5, 5, Pad: (2, 2, 2, 2), Groups: 8),                           // depthwise 5×5 on 8×8 (NASNet), run of 92: partial last vector
+        new(2, 4, 15, 13, 4, 7, 7, Stride: (2, 2), Pad: (3, 3, 3, 3), Groups: 4),         // depthwise 7×7 stride 2, odd sizes: 49 taps in blocks of 8
+        new(1, 2, 20, 37, 2, 3, 3, Pad: (1, 1, 1, 1), Groups: 2),                         // depthwise, long runs: four vectors per pass
+        new(1, 2, 9, 11, 4, 3, 3, Pad: (2, 2, 2, 2), Dilation: (2, 2), Groups: 2),        // depthwise ×2, dilation, stride 1
+        new(2, 3, 8, 8, 3, 2, 2, Stride: (2, 2), Groups: 3),                              // depthwise 2×2 stride 2: a block of 4 taps
     ];
 
     private static readonly PoolCase[] PoolCases =
@@ -66,6 +72,7 @@ public sealed class FastKernelTests
         new(2, 3, 16, 16, 3, 3, (1, 1), (1, 1, 1, 1)),
         new(2, 2, 7, 7, 1, 3, (1, 1), (0, 1, 0, 1)),
         new(1, 2, 9, 8, 3, 3, (1, 2), (1, 1, 1, 1)),
+        new(1, 2, 32, 33, 3, 3, (1, 1), (1, 1, 1, 1)),
     ];
 
     private static readonly (int N, int C, int HW, float Offset)[] BatchNormCases =
@@ -147,6 +154,34 @@ public sealed class FastKernelTests
                 Assert.True(expected.AsSpan().SequenceEqual(actual), $"{level} threads={threads} {c} relu={relu}");
                 if (relu) Assert.All(actual, v => Assert.True(v >= 0));
             }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LevelsAndThreads))]
+    public void MaxPoolBackward_TiesNaNAndNegativeInfinity_RouteLikeTheReference(string levelName, int threads)
+    {
+        // Few distinct values make ties common (the first maximum in window order wins), NaN wins at once, and
+        // every third plane holds −∞ (a window of −∞ and padding must still route to a real element).
+        var level = Enum.Parse<SimdLevel>(levelName);
+        using var pool = new WorkerPool(threads);
+        var fast = new FastKernels(level, pool);
+        KernelSet reference = KernelSet.Reference;
+        var rng = new SeededRandom(9).Derive($"maxpool-ties/{level}/{threads}");
+        float[] values = [-1f, 0f, 1f, 2f, float.NaN, 2f, 1f];
+        foreach (PoolCase c in PoolCases)
+        {
+            PoolGeometry g = c.Geometry(includePad: false);
+            int plane = g.H * g.W;
+            float[] x = new float[g.N * g.C * plane];
+            for (int i = 0; i < x.Length; i++) x[i] = values[rng.NextInt(values.Length)];
+            for (int p = 0; p < g.N * g.C; p += 3) x[p * plane + rng.NextInt(plane)] = float.NegativeInfinity;
+            float[] dy = Random(rng, g.N * g.C * g.OH * g.OW), dx0 = Random(rng, x.Length);
+            float[] expected = (float[])dx0.Clone(), actual = (float[])dx0.Clone();
+            reference.MaxPool2dBackward(g, x, dy, expected);
+            fast.MaxPool2dBackward(g, x, dy, actual);
+            AssertWithin(expected, actual, Abs(dx0).Zip(MaxPoolBound(reference, g, x, Abs(dy)), (a, b) => a + b).ToArray(),
+                $"{level} threads={threads} {c} max backward with ties");
         }
     }
 

@@ -58,8 +58,9 @@ internal static unsafe class BatchNormKernels
                 for (int i = 0; i < n; i++)
                 {
                     nint o = ((nint)i * c + ch) * hw;
-                    sumDy += SimdLoops.Sum(dy + o, hw, level);
-                    sumDyXc += SimdLoops.DotCentered(dy + o, x + o, m, hw, level);
+                    var (s, d) = SimdLoops.SumAndDotCentered(dy + o, x + o, m, hw, level);
+                    sumDy += s;
+                    sumDyXc += d;
                 }
                 double sumDyXhat = sumDyXc * inv;
                 if (dgamma is not null) dgamma[ch] += (float)sumDyXhat;

@@ -62,10 +62,14 @@ internal static unsafe class DepthwiseConv
         {
             var pg = PlaneGeometry.Of(g);
             int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
-            float* dxp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
-            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : 1);
             int* offsets = stackalloc int[taps];
             pg.TapOffsets(offsets);
+            float* dxp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
+            if (pg.SingleRun)
+            {
+                Gather(begin, end, participant, pg, offsets, dxp);
+                return;
+            }
             for (int item = begin; item < end; item++)
             {
                 int n = item / g.Cin, ci = item % g.Cin;
@@ -75,18 +79,38 @@ internal static unsafe class DepthwiseConv
                     int co = ci * mult + j;
                     float* wt = w + (nint)co * taps;
                     float* d = dy + ((nint)n * g.Cout + co) * outPlane;
-                    if (pg.SingleRun)
-                    {
-                        pg.ToRun(d, run, null);
-                        for (int t = 0; t < taps; t++) SimdLoops.Axpy(dxp + offsets[t], run, wt[t], pg.RunLength, level);
-                    }
-                    else
-                    {
-                        for (int oh = 0; oh < g.OH; oh++)
-                            for (int t = 0; t < taps; t++)
-                                SimdLoops.Axpy(dxp + pg.RunStart(oh) + offsets[t], d + oh * g.OW, wt[t], g.OW, level);
-                    }
+                    for (int oh = 0; oh < g.OH; oh++)
+                        for (int t = 0; t < taps; t++)
+                            SimdLoops.Axpy(dxp + pg.RunStart(oh) + offsets[t], d + oh * g.OW, wt[t], g.OW, level);
                 }
+                pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
+            }
+        }
+
+        /// <summary>
+        /// Single-run layout: instead of scattering every tap of the gradient run into the padded plane (a load, a
+        /// load and a store per FMA), gather: padded value q = Σ_t w[t]·run[q − offset[t]], one <see cref="SimdLoops.MultiTap{TOp}"/>
+        /// over the plane's interior rows. Each multiplier's run sits at <c>span</c> floats from the previous one in a
+        /// zero-margined buffer, so all multipliers' taps are one tap list.
+        /// </summary>
+        private void Gather(int begin, int end, int participant, in PlaneGeometry pg, int* offsets, float* dxp)
+        {
+            int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            int reach = 0;
+            for (int t = 0; t < taps; t++) reach = Math.Max(reach, offsets[t]);
+            int span = pg.PaddedSize + reach;
+            float* runs = scratch.Floats(participant, KernelSlot.Run, (nint)mult * span);
+            new Span<float>(runs, mult * span).Clear();   // the margins stay zero: ToRun writes only [reach, reach + RunLength)
+            int* gather = stackalloc int[mult * taps];
+            for (int j = 0; j < mult; j++)
+                for (int t = 0; t < taps; t++) gather[j * taps + t] = j * span + reach - offsets[t];
+            int first = pg.PadTop * pg.RS, length = g.H * pg.RS;
+            for (int item = begin; item < end; item++)
+            {
+                int n = item / g.Cin, ci = item % g.Cin;
+                for (int j = 0; j < mult; j++)
+                    pg.ToRun(dy + ((nint)n * g.Cout + ci * mult + j) * outPlane, runs + j * span + reach, null);
+                SimdLoops.MultiTap<MultiplyAddTap>(dxp + first, runs + first, length, gather, w + (nint)ci * mult * taps, mult * taps, 0f, level);
                 pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
             }
         }
@@ -98,9 +122,15 @@ internal static unsafe class DepthwiseConv
         {
             var pg = PlaneGeometry.Of(g);
             int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
-            float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
-            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : 1);
+            // The gradient as runs padded with zeros to whole vectors (SimdLoops.MultiDot reads whole vectors): the
+            // single run, or one run per output row at a stride of whole vectors. The padded input gets a vector of
+            // zero slack past its end for the same reason.
+            int runLength = pg.SingleRun ? pg.RunLength : g.OW, runStride = (runLength + 7) & ~7, runs = pg.Runs;
+            float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize + 8);
+            float* run = scratch.Floats(participant, KernelSlot.Run, Math.Max(pg.SingleRun ? pg.OH * pg.RS : 0, runs * runStride));
             double* acc = scratch.Doubles(participant, KernelSlot.Accumulators, (nint)mult * taps);
+            new Span<float>(xp + pg.PaddedSize, 8).Clear();
+            for (int r = 0; r < runs; r++) new Span<float>(run + r * runStride + runLength, runStride - runLength).Clear();
             int* offsets = stackalloc int[taps];
             pg.TapOffsets(offsets);
             for (int ci = begin; ci < end; ci++)
@@ -111,23 +141,12 @@ internal static unsafe class DepthwiseConv
                     pg.Pad(x + ((nint)n * g.Cin + ci) * inPlane, xp, 0f);
                     for (int j = 0; j < mult; j++)
                     {
-                        int co = ci * mult + j;
-                        float* d = dy + ((nint)n * g.Cout + co) * outPlane;
-                        double* a = acc + j * taps;
-                        if (pg.SingleRun)
-                        {
-                            pg.ToRun(d, run, null);
-                            for (int t = 0; t < taps; t++) a[t] += SimdLoops.Dot(run, xp + offsets[t], pg.RunLength, level);
-                        }
+                        float* d = dy + ((nint)n * g.Cout + ci * mult + j) * outPlane;
+                        if (pg.SingleRun) pg.ToRun(d, run, null);
                         else
-                        {
-                            for (int t = 0; t < taps; t++)
-                            {
-                                float s = 0;
-                                for (int oh = 0; oh < g.OH; oh++) s += SimdLoops.Dot(d + oh * g.OW, xp + pg.RunStart(oh) + offsets[t], g.OW, level);
-                                a[t] += s;
-                            }
-                        }
+                            for (int oh = 0; oh < g.OH; oh++)
+                                Buffer.MemoryCopy(d + oh * g.OW, run + oh * runStride, (long)g.OW * sizeof(float), (long)g.OW * sizeof(float));
+                        SimdLoops.MultiDot(run, runStride, xp, pg.SH * pg.RS, runs, runLength, offsets, taps, acc + j * taps, level);
                     }
                 }
                 for (int j = 0; j < mult; j++)

@@ -78,27 +78,39 @@ internal static unsafe class Pooling
             var pg = PlaneGeometry.Of(g);
             int taps = pg.Taps, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
             float* dxp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
-            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : g.OW);
             float* inv = scratch.Floats(participant, KernelSlot.InverseDivisors, outPlane);
             InverseDivisors(g, inv);
             int* offsets = stackalloc int[taps];
             pg.TapOffsets(offsets);
+            if (pg.SingleRun)
+            {
+                // Gather, as DepthwiseConv's backward-input: padded value q = Σ_t run[q − offset[t]], the run (dy/divisor)
+                // sitting at `reach` in a zero-margined buffer; one MultiTap over the interior rows.
+                int reach = 0;
+                for (int t = 0; t < taps; t++) reach = Math.Max(reach, offsets[t]);
+                float* runs = scratch.Floats(participant, KernelSlot.Run, pg.PaddedSize + reach);
+                new Span<float>(runs, pg.PaddedSize + reach).Clear();
+                int* gather = stackalloc int[taps];
+                float* ones = stackalloc float[taps];
+                for (int t = 0; t < taps; t++) { gather[t] = reach - offsets[t]; ones[t] = 1f; }
+                int first = pg.PadTop * pg.RS, length = g.H * pg.RS;
+                for (int item = begin; item < end; item++)
+                {
+                    pg.ToRun(dy + (nint)item * outPlane, runs + reach, inv);
+                    SimdLoops.MultiTap<MultiplyAddTap>(dxp + first, runs + first, length, gather, ones, taps, 0f, level);
+                    pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
+                }
+                return;
+            }
+            float* run = scratch.Floats(participant, KernelSlot.Run, g.OW);
             for (int item = begin; item < end; item++)
             {
                 new Span<float>(dxp, pg.PaddedSize).Clear();
                 float* d = dy + (nint)item * outPlane;
-                if (pg.SingleRun)
+                for (int oh = 0; oh < g.OH; oh++)
                 {
-                    pg.ToRun(d, run, inv);
-                    for (int t = 0; t < taps; t++) SimdLoops.Add(dxp + offsets[t], run, pg.RunLength, level);
-                }
-                else
-                {
-                    for (int oh = 0; oh < g.OH; oh++)
-                    {
-                        for (int ow = 0; ow < g.OW; ow++) run[ow] = d[oh * g.OW + ow] * inv[oh * g.OW + ow];
-                        for (int t = 0; t < taps; t++) SimdLoops.Add(dxp + pg.RunStart(oh) + offsets[t], run, g.OW, level);
-                    }
+                    for (int ow = 0; ow < g.OW; ow++) run[ow] = d[oh * g.OW + ow] * inv[oh * g.OW + ow];
+                    for (int t = 0; t < taps; t++) SimdLoops.Add(dxp + pg.RunStart(oh) + offsets[t], run, g.OW, level);
                 }
                 pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
             }

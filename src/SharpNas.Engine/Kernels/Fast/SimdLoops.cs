@@ -54,6 +54,24 @@ internal static unsafe class SimdLoops
         }
         if (level >= SimdLevel.Vector256 && length >= 8)
         {
+            // Four output vectors per pass share each weight broadcast: 1.25 loads per FMA instead of 2.
+            for (; i <= length - 32; i += 32)
+            {
+                Vector256<float> a0 = Vector256.Create(init), a1 = a0, a2 = a0, a3 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    float* s = src + i + offsets[t];
+                    var wt = Vector256.Create(w[t]);
+                    a0 = TOp.Apply(a0, Vector256.Load(s), wt);
+                    a1 = TOp.Apply(a1, Vector256.Load(s + 8), wt);
+                    a2 = TOp.Apply(a2, Vector256.Load(s + 16), wt);
+                    a3 = TOp.Apply(a3, Vector256.Load(s + 24), wt);
+                }
+                a0.Store(dst + i);
+                a1.Store(dst + i + 8);
+                a2.Store(dst + i + 16);
+                a3.Store(dst + i + 24);
+            }
             for (; ; i += 8)
             {
                 if (i > length - 8) i = length - 8;
@@ -69,6 +87,94 @@ internal static unsafe class SimdLoops
             float acc = init;
             for (int t = 0; t < taps; t++) acc = TOp.Apply(acc, src[i + offsets[t]], w[t]);
             dst[i] = acc;
+        }
+    }
+
+    /// <summary>
+    /// acc[t] += Σ over runs r &lt; <paramref name="runs"/> and i &lt; <paramref name="length"/> of
+    /// a[r·aStride + i]·b[r·bStride + offsets[t] + i], for every tap t &lt; taps: many dot products against shifted
+    /// copies of one vector, each loaded vector of <paramref name="a"/> feeding up to eight FMAs. Each tap's sum is
+    /// kept in float lanes over all runs and added to acc[t] once.
+    /// </summary>
+    /// <remarks>At <see cref="SimdLevel.Vector256"/> the runs are read in whole vectors: a must hold zeros, and b
+    /// finite values, from <paramref name="length"/> up to the next multiple of 8 of every run.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiDot(float* a, nint aStride, float* b, nint bStride, int runs, nint length, int* offsets, int taps,
+        double* acc, SimdLevel level)
+    {
+        if (level != SimdLevel.Vector256)
+        {
+            for (int t = 0; t < taps; t++)
+            {
+                float s = 0;
+                for (int r = 0; r < runs; r++) s += Dot(a + r * aStride, b + r * bStride + offsets[t], length, level);
+                acc[t] += s;
+            }
+            return;
+        }
+        nint vectors = (length + 7) & ~(nint)7;
+        int t0 = 0;
+        for (; t0 <= taps - 8; t0 += 8)
+        {
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            int* o = offsets + t0;
+            for (int r = 0; r < runs; r++)
+            {
+                float* ar = a + r * aStride, br = b + r * bStride;
+                float* b0 = br + o[0], b1 = br + o[1], b2 = br + o[2], b3 = br + o[3];
+                float* b4 = br + o[4], b5 = br + o[5], b6 = br + o[6], b7 = br + o[7];
+                for (nint i = 0; i < vectors; i += 8)
+                {
+                    var av = Vector256.Load(ar + i);
+                    s0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b0 + i), s0);
+                    s1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b1 + i), s1);
+                    s2 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b2 + i), s2);
+                    s3 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b3 + i), s3);
+                    s4 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b4 + i), s4);
+                    s5 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b5 + i), s5);
+                    s6 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b6 + i), s6);
+                    s7 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b7 + i), s7);
+                }
+            }
+            double* d = acc + t0;
+            d[0] += Vector256.Sum(s0); d[1] += Vector256.Sum(s1); d[2] += Vector256.Sum(s2); d[3] += Vector256.Sum(s3);
+            d[4] += Vector256.Sum(s4); d[5] += Vector256.Sum(s5); d[6] += Vector256.Sum(s6); d[7] += Vector256.Sum(s7);
+        }
+        for (; t0 <= taps - 4; t0 += 4)
+        {
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            int* o = offsets + t0;
+            for (int r = 0; r < runs; r++)
+            {
+                float* ar = a + r * aStride, br = b + r * bStride;
+                float* b0 = br + o[0], b1 = br + o[1], b2 = br + o[2], b3 = br + o[3];
+                for (nint i = 0; i < vectors; i += 8)
+                {
+                    var av = Vector256.Load(ar + i);
+                    s0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b0 + i), s0);
+                    s1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b1 + i), s1);
+                    s2 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b2 + i), s2);
+                    s3 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b3 + i), s3);
+                }
+            }
+            double* d = acc + t0;
+            d[0] += Vector256.Sum(s0); d[1] += Vector256.Sum(s1); d[2] += Vector256.Sum(s2); d[3] += Vector256.Sum(s3);
+        }
+        for (; t0 < taps; t0++)
+        {
+            Vector256<float> s0 = default, s1 = default;
+            for (int r = 0; r < runs; r++)
+            {
+                float* ar = a + r * aStride, b0 = b + r * bStride + offsets[t0];
+                nint i = 0;
+                for (; i < vectors - 8; i += 16)
+                {
+                    s0 = Vector256.FusedMultiplyAdd(Vector256.Load(ar + i), Vector256.Load(b0 + i), s0);
+                    s1 = Vector256.FusedMultiplyAdd(Vector256.Load(ar + i + 8), Vector256.Load(b0 + i + 8), s1);
+                }
+                if (i < vectors) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(ar + i), Vector256.Load(b0 + i), s0);
+            }
+            acc[t0] += Vector256.Sum(s0 + s1);
         }
     }
 
@@ -219,6 +325,28 @@ internal static unsafe class SimdLoops
         }
         for (; i < n; i++) sum = MathF.FusedMultiplyAdd(dy[i], x[i] - m, sum);
         return sum;
+    }
+
+    /// <summary>(Σ dy[i], Σ dy[i]·(x[i] − m)) in one pass over dy: the two sums of the batch-norm backward.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (float Sum, float DotCentered) SumAndDotCentered(float* dy, float* x, float m, nint n, SimdLevel level)
+    {
+        if (level != SimdLevel.Vector256 || n < 8) return (Sum(dy, n, level), DotCentered(dy, x, m, n, level));
+        nint i = 0;
+        Vector256<float> s0 = default, d0 = default, vm = Vector256.Create(m);
+        for (; i <= n - 8; i += 8)
+        {
+            var g = Vector256.Load(dy + i);
+            s0 += g;
+            d0 = Vector256.FusedMultiplyAdd(g, Vector256.Load(x + i) - vm, d0);
+        }
+        float sum = Vector256.Sum(s0), dot = Vector256.Sum(d0);
+        for (; i < n; i++)
+        {
+            sum += dy[i];
+            dot = MathF.FusedMultiplyAdd(dy[i], x[i] - m, dot);
+        }
+        return (sum, dot);
     }
 
     /// <summary>y[i] = x[i]·a + b (a pure write).</summary>
