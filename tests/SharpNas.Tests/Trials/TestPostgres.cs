@@ -71,6 +71,13 @@ internal sealed class CliProcess : IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>kill -TERM: the polite stop of schedulers and container runtimes.</summary>
+    public void Terminate()
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
     /// <summary>Waits for the exit and returns the exit code; kills the process and fails after <paramref name="timeout"/>.</summary>
     public int Wait(TimeSpan timeout)
     {
