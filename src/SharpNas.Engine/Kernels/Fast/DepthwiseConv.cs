@@ -96,22 +96,19 @@ internal static unsafe class DepthwiseConv
         private void Gather(int begin, int end, int participant, in PlaneGeometry pg, int* offsets, float* dxp)
         {
             int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
-            int reach = 0;
-            for (int t = 0; t < taps; t++) reach = Math.Max(reach, offsets[t]);
+            int reach = PlaneGeometry.Reach(offsets, taps);
             int span = pg.PaddedSize + reach;
             float* runs = scratch.Floats(participant, KernelSlot.Run, (nint)mult * span);
             new Span<float>(runs, mult * span).Clear();   // the margins stay zero: ToRun writes only [reach, reach + RunLength)
             int* gather = stackalloc int[mult * taps];
             for (int j = 0; j < mult; j++)
                 for (int t = 0; t < taps; t++) gather[j * taps + t] = j * span + reach - offsets[t];
-            int first = pg.PadTop * pg.RS, length = g.H * pg.RS;
             for (int item = begin; item < end; item++)
             {
                 int n = item / g.Cin, ci = item % g.Cin;
                 for (int j = 0; j < mult; j++)
                     pg.ToRun(dy + ((nint)n * g.Cout + ci * mult + j) * outPlane, runs + j * span + reach, null);
-                SimdLoops.MultiTap<MultiplyAddTap>(dxp + first, runs + first, length, gather, w + (nint)ci * mult * taps, mult * taps, 0f, level);
-                pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
+                pg.GatherAddInterior(dxp, runs, gather, w + (nint)ci * mult * taps, mult * taps, dx + (nint)item * inPlane, level);
             }
         }
     }

@@ -107,6 +107,27 @@ internal readonly struct PlaneGeometry
         }
     }
 
+    /// <summary>The largest of the <paramref name="taps"/> tap offsets: the zero margin a backward gather needs in
+    /// front of its run (single-run layout).</summary>
+    public static unsafe int Reach(int* offsets, int taps)
+    {
+        int reach = 0;
+        for (int t = 0; t < taps; t++) reach = Math.Max(reach, offsets[t]);
+        return reach;
+    }
+
+    /// <summary>
+    /// The gather form of a single-run backward: every interior row position q of <paramref name="padded"/> gets
+    /// Σ_t w[t]·runs[q + gather[t]] (one <see cref="SimdLoops.MultiTap{TOp}"/>), then dst (H×W) += the interior. The
+    /// caller lays its runs out in a zero-margined buffer so that gather[t] = margin − offset[t] for each run.
+    /// </summary>
+    public unsafe void GatherAddInterior(float* padded, float* runs, int* gather, float* w, int taps, float* dst, SimdLevel level)
+    {
+        int first = PadTop * RS;
+        SimdLoops.MultiTap<MultiplyAddTap>(padded + first, runs + first, H * RS, gather, w, taps, 0f, level);
+        AddInterior(padded, dst, level);
+    }
+
     /// <summary>Copies output plane <paramref name="src"/> (OH×OW) into a run buffer with row stride RS, zeroing the
     /// columns past OW (single-run layout), scaled by <paramref name="scale"/> per output when it is not null.</summary>
     public unsafe void ToRun(float* src, float* run, float* scale)

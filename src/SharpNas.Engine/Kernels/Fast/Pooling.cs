@@ -86,19 +86,16 @@ internal static unsafe class Pooling
             {
                 // Gather, as DepthwiseConv's backward-input: padded value q = Σ_t run[q − offset[t]], the run (dy/divisor)
                 // sitting at `reach` in a zero-margined buffer; one MultiTap over the interior rows.
-                int reach = 0;
-                for (int t = 0; t < taps; t++) reach = Math.Max(reach, offsets[t]);
+                int reach = PlaneGeometry.Reach(offsets, taps);
                 float* runs = scratch.Floats(participant, KernelSlot.Run, pg.PaddedSize + reach);
                 new Span<float>(runs, pg.PaddedSize + reach).Clear();
                 int* gather = stackalloc int[taps];
                 float* ones = stackalloc float[taps];
                 for (int t = 0; t < taps; t++) { gather[t] = reach - offsets[t]; ones[t] = 1f; }
-                int first = pg.PadTop * pg.RS, length = g.H * pg.RS;
                 for (int item = begin; item < end; item++)
                 {
                     pg.ToRun(dy + (nint)item * outPlane, runs + reach, inv);
-                    SimdLoops.MultiTap<MultiplyAddTap>(dxp + first, runs + first, length, gather, ones, taps, 0f, level);
-                    pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
+                    pg.GatherAddInterior(dxp, runs, gather, ones, taps, dx + (nint)item * inPlane, level);
                 }
                 return;
             }
