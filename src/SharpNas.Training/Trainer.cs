@@ -149,6 +149,13 @@ public sealed class Trainer
                 val?.Loss, val?.Accuracy, test?.Loss, test?.Accuracy, seconds, epochImages / Math.Max(1e-9, seconds)));
             lossSum = 0; correct = 0; seen = 0;
             SaveCheckpoint(optimizer, epoch + 1, 0, 0, 0, 0, history, secondsBeforeRun + wall.Elapsed.TotalSeconds);
+            if (Progress is not null)
+            {
+                EpochMetrics done = history[^1];
+                double rate = done.ImagesPerSecond > 0 ? done.ImagesPerSecond : 1e-9;
+                Progress(new TrainingProgress("epoch", epoch + 1, _options.Epochs, batches, batches, done.TrainLoss, done.TrainAccuracy,
+                    done.ImagesPerSecond, wall.Elapsed, TimeSpan.FromSeconds((double)(_options.Epochs - epoch - 1) * _data.Train.Count / rate), lr, done));
+            }
             stopped = epoch + 1 < _options.Epochs && _options.StopAfterEpoch?.Invoke(history) == true;
         }
 

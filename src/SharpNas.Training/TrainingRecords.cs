@@ -1,9 +1,10 @@
 namespace SharpNas.Training;
 
-/// <summary>What a trainer reports while it works (for progress bars and logs).</summary>
+/// <summary>What a trainer reports while it works (for progress bars and logs): after every training batch (phase
+/// <c>train</c>), and once an epoch has been evaluated (phase <c>epoch</c>, with <see cref="Finished"/> set).</summary>
 public sealed record TrainingProgress(
     string Phase, int Epoch, int Epochs, int Batch, int Batches, double Loss, double Accuracy,
-    double ImagesPerSecond, TimeSpan Elapsed, TimeSpan Remaining, double LearningRate);
+    double ImagesPerSecond, TimeSpan Elapsed, TimeSpan Remaining, double LearningRate, EpochMetrics? Finished = null);
 
 /// <summary>The result of one epoch.</summary>
 public sealed record EpochMetrics(

@@ -23,6 +23,8 @@ internal static class TrainCommand
         var schedule = new Option<string>("--schedule") { Description = "cosine, multistep, constant, or warmupN-<one of them>", DefaultValueFactory = _ => "cosine" };
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (Nesterov), adam or adamw", DefaultValueFactory = _ => OptimizerKind.Sgd };
         var wd = new Option<double>("--weight-decay") { Description = "weight decay", DefaultValueFactory = _ => 5e-4 };
+        var smoothing = new Option<float>("--label-smoothing") { Description = "label smoothing ε of the loss (0 = off)", DefaultValueFactory = _ => 0f };
+        var cutout = new Option<int>("--cutout") { Description = "side of the cutout square added to the dataset's default augmentation (0 = off; 16 is usual on CIFAR)", DefaultValueFactory = _ => 0 };
         var valSize = new Option<string>("--val-size") { Description = "validation images carved from the training set (count or fraction)", DefaultValueFactory = _ => "0" };
         var seed = new Option<ulong>("--seed") { Description = "the run's seed", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores, or SHARPNAS_THREADS)" };
@@ -32,7 +34,7 @@ internal static class TrainCommand
         var grid = new Option<double>("--grid-intensity") { Description = "kg CO2eq per kWh", DefaultValueFactory = _ => Training.Cost.CarbonEstimate.DefaultGridKgPerKwh };
         var cmd = new Command("train", "train one network and report its accuracy and cost")
         {
-            model, arch, data, epochs, batch, lr, schedule, optimizer, wd, valSize, seed, threads, outDir, latencyRuns, power, grid,
+            model, arch, data, epochs, batch, lr, schedule, optimizer, wd, smoothing, cutout, valSize, seed, threads, outDir, latencyRuns, power, grid,
         };
         cmd.SetAction(p => CommandRunner.Run(cancel =>
         {
@@ -54,6 +56,8 @@ internal static class TrainCommand
                 Schedule = LrSchedule.Parse(p.GetValue(schedule)!, epochCount),
                 Optimizer = p.GetValue(optimizer),
                 WeightDecay = p.GetValue(wd),
+                LabelSmoothing = p.GetValue(smoothing),
+                Augmentation = p.GetValue(cutout) is int side and not 0 ? AugmentationOptions.DefaultFor(pair.Train) with { CutoutSize = side } : null,
                 Seed = runSeed,
             };
             string name = p.GetValue(model) ?? Path.GetFileNameWithoutExtension(p.GetValue(arch)!);

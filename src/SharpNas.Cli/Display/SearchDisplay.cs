@@ -44,11 +44,10 @@ internal sealed class SearchDisplay
             _task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F3} acc {p.Accuracy:P1} {p.ImagesPerSecond:F0} img/s"));
         }
-        else if (p.Batch == p.Batches && p.Epoch != _lastEpoch)
+        else if (p.Finished is { } done && p.Epoch != _lastEpoch)
         {
             _lastEpoch = p.Epoch;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} {p.ImagesPerSecond:F0} img/s ETA {p.Remaining:h\\:mm\\:ss}"));
+            Console.WriteLine("  " + TrainingDisplay.EpochLine(done, p.Epochs, p.Remaining));
         }
     }
 

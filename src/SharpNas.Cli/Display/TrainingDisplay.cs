@@ -11,12 +11,13 @@ internal static class TrainingDisplay
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
-            // Plain lines for logs: every epoch's end, and otherwise at most one line every 15 seconds.
+            // Plain lines for logs: every evaluated epoch, and otherwise at most one line every 15 seconds.
             var clock = System.Diagnostics.Stopwatch.StartNew();
             TimeSpan last = TimeSpan.Zero;
             return body(p =>
             {
-                if (p.Batch != p.Batches && clock.Elapsed - last < TimeSpan.FromSeconds(15)) return;
+                if (p.Finished is { } done) { Console.WriteLine(EpochLine(done, p.Epochs, p.Remaining)); return; }
+                if (clock.Elapsed - last < TimeSpan.FromSeconds(15)) return;
                 last = clock.Elapsed;
                 Console.WriteLine(Line(p));
             });
@@ -28,10 +29,12 @@ internal static class TrainingDisplay
             .Start(ctx =>
             {
                 ProgressTask task = ctx.AddTask("starting", maxValue: 1.0);
+                string lastEpoch = "";
                 result = body(p =>
                 {
+                    if (p.Finished is { } done) { lastEpoch = $" | epoch {done.Epoch}:{Evaluated(done)}"; return; }
                     task.Value = ((p.Epoch - 1) + (double)p.Batch / Math.Max(1, p.Batches)) / Math.Max(1, p.Epochs);
-                    task.Description = Markup.Escape(Line(p));
+                    task.Description = Markup.Escape(Line(p) + lastEpoch);
                 });
                 task.Value = 1.0;
             });
@@ -40,6 +43,15 @@ internal static class TrainingDisplay
 
     private static string Line(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
         $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.Batches} loss {p.Loss:F4} acc {p.Accuracy:P1} {p.ImagesPerSecond:F0} img/s lr {p.LearningRate:G3} ETA {Format(p.Remaining)}");
+
+    /// <summary>One line for an evaluated epoch: its training loss and accuracy, what it scored on validation and test, its
+    /// time and the time left.</summary>
+    public static string EpochLine(EpochMetrics m, int epochs, TimeSpan remaining) => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {m.Epoch}/{epochs} done: train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}{Evaluated(m)} | {m.Seconds:F0} s, {m.ImagesPerSecond:F0} img/s, ETA {Format(remaining)}");
+
+    private static string Evaluated(EpochMetrics m) =>
+        (m.ValidationAccuracy is double va ? string.Create(CultureInfo.InvariantCulture, $" valid {va:P2}") : "")
+        + (m.TestAccuracy is double ta ? string.Create(CultureInfo.InvariantCulture, $" test {ta:P2}") : "");
 
     private static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
 

@@ -70,6 +70,25 @@ public sealed class TrainArchCommandTests : IDisposable
     }
 
     [Fact]
+    public void LabelSmoothingAndCutout_ReachTheTrainerAndIdentifyTheRun()
+    {
+        string archFile = Path.Combine(_folder.Path, "tiny.json");
+        ArchitectureJson.Save(Samples[StageGenotype.KindName], archFile);
+        string data = TinyNpy.Write(Path.Combine(_folder.Path, "data"), train: 32, test: 12);
+        string dir = Path.Combine(_folder.Path, "regularised");
+        string[] common = ["train", "--arch", archFile, "--data", data, "--epochs", "1", "--batch", "16", "--latency-runs", "0"];
+        Assert.Equal(0, SharpNas.Cli.Program.Main([.. common, "--label-smoothing", "0.2", "--cutout", "4", "--out", dir]));
+        JsonObject options = JsonNode.Parse(JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")))!["fingerprint"]!.GetValue<string>())!["options"]!.AsObject();
+        Assert.Equal(0.2, options["LabelSmoothing"]!.GetValue<double>(), 6);
+        Assert.Equal(4, options["Augmentation"]!["CutoutSize"]!.GetValue<int>());
+        Assert.Equal(2, options["Augmentation"]!["Padding"]!.GetValue<int>());   // the grayscale default, plus the cutout
+
+        Assert.Equal(2, SharpNas.Cli.Program.Main([.. common, "--label-smoothing", "1", "--out", Path.Combine(_folder.Path, "bad1")]));
+        Assert.Equal(2, SharpNas.Cli.Program.Main([.. common, "--cutout", "9", "--out", Path.Combine(_folder.Path, "bad2")]));
+        Assert.False(File.Exists(Path.Combine(_folder.Path, "bad2", "metrics.json")));
+    }
+
+    [Fact]
     public void TrainArch_WithABadFile_IsExitCodeTwo()
     {
         string bad = Path.Combine(_folder.Path, "bad.json");
