@@ -32,6 +32,7 @@ internal static class SearchEpnasCommand
         var maxFlops = new Option<string?>("--max-flops") { Description = "upper bound on multiply-adds, e.g. 30M" };
         var minIntensity = new Option<double?>("--min-intensity") { Description = "lower bound on FLOPs per byte moved" };
         var basePenalty = new Option<double>("--base-penalty") { Description = "p of the reward accuracy × Π p^V (0 < p ≤ 1; smaller punishes violations harder)", DefaultValueFactory = _ => 0.9 };
+        var maxViolation = new Option<double?>("--max-violation") { Description = "exploration limit: a child violating any constraint by more than this (1 = twice an upper bound) is drawn again, never trained (default: none)" };
         var episodes = new Option<int>("--episodes") { Description = "episodes", DefaultValueFactory = _ => 2 };
         var steps = new Option<int>("--steps") { Description = "steps per branch and episode", DefaultValueFactory = _ => 3 };
         var branches = new Option<int>("--branches") { Description = "parallel branches", DefaultValueFactory = _ => 4 };
@@ -49,7 +50,7 @@ internal static class SearchEpnasCommand
         Option<int> workers = LocalWorkers.Option();
         var cmd = new Command("epnas", "EPNAS: grow networks layer by layer (or a cell) under resource constraints")
         {
-            pattern, maxParams, maxFlops, minIntensity, basePenalty, episodes, steps, branches, topK, childEpochs, seedInsertions, predict, predictEpochs,
+            pattern, maxParams, maxFlops, minIntensity, basePenalty, maxViolation, episodes, steps, branches, topK, childEpochs, seedInsertions, predict, predictEpochs,
             predictBatch, predictLr, share, strategy, predictCheck, outDir, workers,
         };
         var common = new SearchDataOptions(defaultSubset: 2000, batch: 64, lr: 0.05, seed: 1);
@@ -64,7 +65,7 @@ internal static class SearchEpnasCommand
             TimeSpan cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
             ulong runSeed = p.GetValue(common.Seed);
             var constraints = new EpnasConstraints(ParseCount(p.GetValue(maxParams), "--max-params"), ParseCount(p.GetValue(maxFlops), "--max-flops"),
-                p.GetValue(minIntensity), p.GetValue(basePenalty)).Validated();
+                p.GetValue(minIntensity), p.GetValue(basePenalty), p.GetValue(maxViolation)).Validated();
             EpnasStrategy strat = p.GetValue(strategy)!.Trim().ToLowerInvariant() switch
             {
                 "epnas" => EpnasStrategy.Epnas,
@@ -254,7 +255,7 @@ internal static class SearchEpnasCommand
                     ["constraints"] = new JsonObject
                     {
                         ["max_params"] = constraints.MaxParams, ["max_flops"] = constraints.MaxFlops, ["min_intensity"] = constraints.MinIntensity,
-                        ["base_penalty"] = constraints.BasePenalty,
+                        ["base_penalty"] = constraints.BasePenalty, ["max_violation"] = constraints.MaxViolation,
                     },
                     ["trials_trained"] = result.Children.Count,
                     ["trials_trained_this_run"] = result.TrainedThisRun,
@@ -302,7 +303,8 @@ internal static class SearchEpnasCommand
         if (c.MaxParams is long mp) parts.Add(string.Create(CultureInfo.InvariantCulture, $"params ≤ {mp:N0}"));
         if (c.MaxFlops is long mf) parts.Add(string.Create(CultureInfo.InvariantCulture, $"FLOPs ≤ {mf / 1e6:G4}M"));
         if (c.MinIntensity is double mi) parts.Add(string.Create(CultureInfo.InvariantCulture, $"intensity ≥ {mi:G4}"));
-        return parts.Count == 0 ? "none" : string.Join(", ", parts) + string.Create(CultureInfo.InvariantCulture, $" (p = {c.BasePenalty})");
+        return parts.Count == 0 ? "none" : string.Join(", ", parts) + string.Create(CultureInfo.InvariantCulture, $" (p = {c.BasePenalty})")
+            + (c.MaxViolation is double v ? string.Create(CultureInfo.InvariantCulture, $", children violating by more than {v} redrawn") : "");
     }
 
     private static string Describe(ConstraintUsage u) => u.Name switch

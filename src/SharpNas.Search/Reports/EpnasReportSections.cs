@@ -33,6 +33,8 @@ internal static class EpnasReportSections
             ("max FLOPs", maxFlops is long f ? ReportCells.Millions(f) + " M" : "none"),
             ("min FLOPs per byte", minIntensity is double m ? m.ToString("0.##", CultureInfo.InvariantCulture) : "none"),
             ("penalty base", constraints["base_penalty"]?.GetValue<double>().ToString("0.##", CultureInfo.InvariantCulture)),
+            ("exploration limit", constraints["max_violation"] is JsonNode v
+                ? "violation ≤ " + v.GetValue<double>().ToString("0.##", CultureInfo.InvariantCulture) + " (others redrawn)" : "none"),
         ]);
         page.Table("top", ["rank", "trial", "architecture", "valid acc", "test acc", "reward", "params", "FLOPs (M)", "FLOPs/byte", "constraints"],
             top.Select(t => (IReadOnlyList<string>)

@@ -23,7 +23,12 @@ public readonly record struct ConstraintUsage(string Name, double Usage, double 
 /// <param name="MaxFlops">Upper bound on FLOPs (multiply-adds), or null.</param>
 /// <param name="MinIntensity">Lower bound on compute intensity (FLOPs per byte moved), or null.</param>
 /// <param name="BasePenalty">p in (0, 1].</param>
-public sealed record EpnasConstraints(long? MaxParams = null, long? MaxFlops = null, double? MinIntensity = null, double BasePenalty = 0.9)
+/// <param name="MaxViolation">An exploration limit (not in the paper; null = none): a sampled child whose violation of
+/// any constraint exceeds it is never trained, and the search draws the action again (<see cref="EpnasSearch{TG}"/>).
+/// 1 keeps children within twice an upper bound (half a lower bound). It bounds the cost of children far outside
+/// the constraints, which with p = 0.9 cannot win and otherwise dominate the training time of a run.</param>
+public sealed record EpnasConstraints(long? MaxParams = null, long? MaxFlops = null, double? MinIntensity = null, double BasePenalty = 0.9,
+    double? MaxViolation = null)
 {
     /// <summary>The violation of one constraint.</summary>
     public static double Violation(double usage, double bound, bool isUpperBound)
@@ -40,6 +45,7 @@ public sealed record EpnasConstraints(long? MaxParams = null, long? MaxFlops = n
         if (MaxFlops is <= 0) throw new ArgumentException($"EPNAS constraint max-flops must be positive, found {MaxFlops}");
         if (MinIntensity is double m && !(m > 0)) throw new ArgumentException($"EPNAS constraint min-intensity must be positive, found {m}");
         if (!(BasePenalty is > 0 and <= 1)) throw new ArgumentException($"EPNAS base penalty p must be in (0, 1], found {BasePenalty}");
+        if (MaxViolation is double v && !(v >= 0)) throw new ArgumentException($"EPNAS max-violation must be non-negative, found {v}");
         return this;
     }
 
@@ -56,6 +62,9 @@ public sealed record EpnasConstraints(long? MaxParams = null, long? MaxFlops = n
     /// <summary>accuracy × Π p^V.</summary>
     public double Reward(double accuracy, EpnasResources r) =>
         accuracy * Evaluate(r).Aggregate(1.0, (acc, u) => acc * Math.Pow(BasePenalty, u.Violation));
+
+    /// <summary>True unless <see cref="MaxViolation"/> is set and some constraint is violated by more.</summary>
+    public bool WithinExplorationLimit(EpnasResources r) => MaxViolation is not double limit || Evaluate(r).All(u => u.Violation <= limit);
 
     /// <summary>True when every set constraint holds.</summary>
     public bool SatisfiedBy(EpnasResources r) => Evaluate(r).All(u => u.Satisfied);

@@ -104,6 +104,9 @@ public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasAction
     /// <summary>Trial role of the children.</summary>
     public const string Role = "child";
 
+    /// <summary>Draws of one child's action before a child beyond <see cref="EpnasConstraints.MaxViolation"/> is kept anyway.</summary>
+    public const int MaxDraws = 100;
+
     /// <summary>Called before each child is evaluated (or recalled): episode, step, branch (0-based) and the child.</summary>
     public event Action<int, int, int, TG>? ChildStarting;
 
@@ -142,12 +145,18 @@ public sealed class EpnasSearch<TG>(EpnasSearchOptions<TG> options, IEpnasAction
                     EpnasTrajectory<TG>? trajectory = null;
                     TG child;
                     EpnasAction action;
-                    if (options.Strategy == EpnasStrategy.Epnas)
+                    // Beyond the exploration limit a child is drawn again from the same stream (so a resumed run redraws
+                    // the same children); after MaxDraws draws the last one is kept.
+                    for (int draw = 1; ; draw++)
                     {
-                        trajectory = policy.Sample(current[b], rng);
-                        (child, action) = (trajectory.Child, trajectory.Action);
+                        if (options.Strategy == EpnasStrategy.Epnas)
+                        {
+                            trajectory = policy.Sample(current[b], rng);
+                            (child, action) = (trajectory.Child, trajectory.Action);
+                        }
+                        else (child, action) = EpnasRandomActions.Sample(space, current[b], rng);
+                        if (draw == MaxDraws || options.Constraints.WithinExplorationLimit(child.Resources(options.Input))) break;
                     }
-                    else (child, action) = EpnasRandomActions.Sample(space, current[b], rng);
                     string key = string.Create(CultureInfo.InvariantCulture, $"ep{e}/step{t}/branch{b}");
                     step.Add((b, key, child, action, trajectory));
                     if (!runner.Parallel) Evaluate(step.Count - 1);

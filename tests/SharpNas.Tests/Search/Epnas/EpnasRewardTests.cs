@@ -51,6 +51,18 @@ public sealed class EpnasRewardTests
     }
 
     [Fact]
+    public void TheExplorationLimit_BoundsEveryViolation()
+    {
+        // Usage: params 1.5 M (V = 0.5 against 1 M), intensity 10 (V = 2 against a minimum of 30).
+        Assert.True(new EpnasConstraints(MaxParams: 1_000_000, MinIntensity: 30).WithinExplorationLimit(Usage));   // no limit
+        Assert.True(new EpnasConstraints(MaxParams: 1_000_000, MaxViolation: 0.5).WithinExplorationLimit(Usage));
+        Assert.False(new EpnasConstraints(MaxParams: 1_000_000, MaxViolation: 0.49).WithinExplorationLimit(Usage));
+        Assert.False(new EpnasConstraints(MaxParams: 1_000_000, MinIntensity: 30, MaxViolation: 1).WithinExplorationLimit(Usage));
+        Assert.True(new EpnasConstraints(MaxParams: 1_000_000, MinIntensity: 30, MaxViolation: 2).WithinExplorationLimit(Usage));
+        Assert.Contains("max-violation", Assert.Throws<ArgumentException>(() => new EpnasConstraints(MaxViolation: -1).Validated()).Message);
+    }
+
+    [Fact]
     public void ImpossibleBounds_AreErrorsNamingTheConstraint()
     {
         Assert.Contains("max-flops", Assert.Throws<ArgumentException>(() => new EpnasConstraints(MaxFlops: 0).Validated()).Message);

@@ -26,20 +26,37 @@ public sealed class EpnasSearchTests() : TempFolderTests("epnas")
         }
     }
 
-    private static EpnasSearchOptions<EpnasLayerGenotype> Options(EpnasStrategy strategy = EpnasStrategy.Epnas) => new()
+    private static EpnasSearchOptions<EpnasLayerGenotype> Options(EpnasStrategy strategy = EpnasStrategy.Epnas, EpnasConstraints? constraints = null) => new()
     {
         Seeds = [new EpnasLayerGenotype([Conv(3, 32, 0), Pool(2, 1)]), new EpnasLayerGenotype([Conv(1, 16, 0)])],
         Input = Small, Episodes = 2, Steps = 2, Branches = 2, TopK = 2, ChildEpochs = 1, Strategy = strategy, Seed = 7,
-        Constraints = new EpnasConstraints(MaxParams: 30_000),
+        Constraints = constraints ?? new EpnasConstraints(MaxParams: 30_000),
         Policy = new EpnasPolicyOptions { ScaleLstmSize = 16, InsertLstmSize = 16 },
     };
 
-    private EpnasSearchResult<EpnasLayerGenotype> Run(FakeEvaluator eval, EpnasStrategy strategy = EpnasStrategy.Epnas, CancellationToken cancel = default)
+    private EpnasSearchResult<EpnasLayerGenotype> Run(FakeEvaluator eval, EpnasStrategy strategy = EpnasStrategy.Epnas, CancellationToken cancel = default,
+        EpnasConstraints? constraints = null, string store = "trials.db")
     {
-        using var store = new SqliteTrialStore(Path.Combine(Dir, "trials.db"));
-        var runner = new TrialRunner(store, eval, Dir);
+        using var trials = new SqliteTrialStore(Path.Combine(Dir, store));
+        var runner = new TrialRunner(trials, eval, store == "trials.db" ? Dir : Path.Combine(Dir, Path.GetFileNameWithoutExtension(store)));
         var space = new EpnasLayerActions(Small, new EpnasActionOptions { MaxElements = 6, ScaleGroups = 2 });
-        return new EpnasSearch<EpnasLayerGenotype>(Options(strategy), space, runner).Run(cancel);
+        return new EpnasSearch<EpnasLayerGenotype>(Options(strategy, constraints), space, runner).Run(cancel);
+    }
+
+    [Theory]
+    [InlineData(EpnasStrategy.Epnas)]
+    [InlineData(EpnasStrategy.Random)]
+    public void TheExplorationLimit_KeepsEveryTrainedChildWithinIt(EpnasStrategy strategy)
+    {
+        // Without a limit, some children of this search are far above a 2,000-parameter bound; with MaxViolation 1 none
+        // is trained above 4,000, and there are as many children as before.
+        var free = new EpnasConstraints(MaxParams: 2_000);
+        EpnasSearchResult<EpnasLayerGenotype> unlimited = Run(new FakeEvaluator(), strategy, constraints: free, store: "free.db");
+        Assert.Contains(unlimited.Children, c => c.Resources.Parameters > 4_000);
+        var eval = new FakeEvaluator();
+        EpnasSearchResult<EpnasLayerGenotype> limited = Run(eval, strategy, constraints: free with { MaxViolation = 1 }, store: "limited.db");
+        Assert.Equal(unlimited.Children.Count, limited.Children.Count);
+        Assert.All(limited.Children, c => Assert.InRange(c.Resources.Parameters, 1, 4_000));
     }
 
     [Fact]
