@@ -37,6 +37,11 @@ internal static class SearchEpnasCommand
         var steps = new Option<int>("--steps") { Description = "steps per branch and episode", DefaultValueFactory = _ => 3 };
         var branches = new Option<int>("--branches") { Description = "parallel branches", DefaultValueFactory = _ => 4 };
         var topK = new Option<int>("--top-k") { Description = "children of an episode that seed the next (and rows of the results table)", DefaultValueFactory = _ => 4 };
+        var rank = new Option<string>("--rank")
+        {
+            Description = "order of the final table: feasible (children satisfying every constraint first, then by reward) or reward (by reward alone, as the paper)",
+            DefaultValueFactory = _ => "feasible",
+        };
         var childEpochs = new Option<int>("--child-epochs") { Description = "training epochs of every child (the full schedule)", DefaultValueFactory = _ => 1 };
         var seedInsertions = new Option<int>("--seed-insertions") { Description = "random valid insertions that grow each branch's seed network from the minimal one", DefaultValueFactory = _ => 1 };
         var predict = new Option<bool>("--predict") { Description = "performance prediction: children trained with a larger batch and learning rate, stopped early, --schedule (default cosine to zero) over the shortened run" };
@@ -50,7 +55,7 @@ internal static class SearchEpnasCommand
         Option<int> workers = LocalWorkers.Option();
         var cmd = new Command("epnas", "EPNAS: grow networks layer by layer (or a cell) under resource constraints")
         {
-            pattern, maxParams, maxFlops, minIntensity, basePenalty, maxViolation, episodes, steps, branches, topK, childEpochs, seedInsertions, predict, predictEpochs,
+            pattern, maxParams, maxFlops, minIntensity, basePenalty, maxViolation, episodes, steps, branches, topK, rank, childEpochs, seedInsertions, predict, predictEpochs,
             predictBatch, predictLr, share, strategy, predictCheck, outDir, workers,
         };
         var common = new SearchDataOptions(defaultSubset: 2000, batch: 64, lr: 0.05, seed: 1);
@@ -71,6 +76,12 @@ internal static class SearchEpnasCommand
                 "epnas" => EpnasStrategy.Epnas,
                 "random" => EpnasStrategy.Random,
                 var s => throw new ArgumentException($"--strategy {s}: expected epnas or random"),
+            };
+            EpnasRanking ranking = p.GetValue(rank)!.Trim().ToLowerInvariant() switch
+            {
+                "feasible" => EpnasRanking.FeasibleFirst,
+                "reward" => EpnasRanking.Reward,
+                var s => throw new ArgumentException($"--rank {s}: expected feasible or reward"),
             };
             string patternName = p.GetValue(pattern)!.Trim().ToLowerInvariant();
             if (patternName is not ("layer" or "module")) throw new ArgumentException($"--pattern {patternName}: expected layer or module");
@@ -212,7 +223,7 @@ internal static class SearchEpnasCommand
                     $"child {c.Key}: valid {c.Accuracy:P2}{(c.Metrics.Pruned ? $" (pruned after epoch {c.Metrics.EpochsReached})" : "")} reward {c.Reward:F4} | {Usage(c.Constraints, c.Resources)}"));
                 EpnasSearchResult<TG> result = display.Run(() => search.Run(cancel));
                 // The top list holds fully trained children only: a pruned child's accuracy is that of fewer epochs.
-                IReadOnlyList<EpnasChild<TG>> best = new EpnasSearchResult<TG>(result.Children.Where(c => !c.Metrics.Pruned).ToList(), result.TrainedThisRun).Top(top);
+                IReadOnlyList<EpnasChild<TG>> best = new EpnasSearchResult<TG>(result.Children.Where(c => !c.Metrics.Pruned).ToList(), result.TrainedThisRun).Top(top, ranking);
                 var columns = new List<string> { "rank", "trial", "valid acc", "reward", "params", "FLOPs (M)", "intensity" };
                 columns.AddRange(best.FirstOrDefault()?.Constraints.Select(u => Describe(u)) ?? []);
                 var rows = best.Select((c, i) => (IReadOnlyList<string>)[
@@ -231,7 +242,8 @@ internal static class SearchEpnasCommand
                 md.Append(CultureInfo.InvariantCulture, $"# EPNAS ({strat.ToString().ToLowerInvariant()}, {patternName} pattern) on {spec}\n\n");
                 md.Append(CultureInfo.InvariantCulture, $"- {options.Episodes} episodes × {options.Steps} steps × {options.Branches} branches, top-{top}; seed {runSeed}\n");
                 md.Append(CultureInfo.InvariantCulture, $"- children: {Schedule(childOptions)}{(predicting ? " (performance prediction)" : "")}, parameter sharing {(sharing is null ? "off" : "on")}\n");
-                md.Append(CultureInfo.InvariantCulture, $"- constraints: {Describe(constraints)}; {satisfying:P0} of the top {best.Count} satisfy all\n");
+                md.Append(CultureInfo.InvariantCulture, $"- constraints: {Describe(constraints)}; {satisfying:P0} of the top {best.Count} satisfy all "
+                    + $"(ranked {RankingName(ranking)}); {result.Children.Count(c => c.SatisfiesConstraints)} of {result.Children.Count} children satisfy all\n");
                 md.Append(CultureInfo.InvariantCulture, $"- children evaluated: {result.Children.Count} ({result.TrainedThisRun} trained by this run), {clock.Elapsed.TotalMinutes:F1} min\n\n");
                 md.Append("| ").Append(string.Join(" | ", columns)).Append(" |\n|").Append(string.Concat(Enumerable.Repeat("---|", columns.Count))).Append('\n');
                 foreach (IReadOnlyList<string> r in rows) md.Append("| ").Append(string.Join(" | ", r)).Append(" |\n");
@@ -247,6 +259,7 @@ internal static class SearchEpnasCommand
                     ["steps"] = options.Steps,
                     ["branches"] = options.Branches,
                     ["top_k"] = top,
+                    ["ranking"] = RankingName(ranking),
                     ["child_training"] = new JsonObject
                     {
                         ["epochs"] = childOptions.Epochs, ["batch"] = childOptions.BatchSize, ["lr"] = childOptions.LearningRate,
@@ -266,6 +279,7 @@ internal static class SearchEpnasCommand
                         ["best_reward"] = g.Max(c => c.Reward), ["satisfying"] = g.Count(c => c.SatisfiesConstraints) / (double)g.Count(),
                     }).ToArray()),
                     ["top_satisfying_share"] = satisfying,
+                    ["children_satisfying"] = result.Children.Count(c => c.SatisfiesConstraints),
                     ["top"] = new JsonArray(best.Select(c => (JsonNode)new JsonObject
                     {
                         ["key"] = c.Key, ["genotype"] = c.Genotype.ToJson(), ["params"] = c.Resources.Parameters, ["flops"] = c.Resources.Flops,
@@ -293,6 +307,8 @@ internal static class SearchEpnasCommand
             throw new ArgumentException($"{option} {text}: expected a positive count such as 300K or 2M");
         return (long)Math.Round(v * scale);
     }
+
+    private static string RankingName(EpnasRanking r) => r == EpnasRanking.FeasibleFirst ? "feasible" : "reward";
 
     private static string Schedule(TrainerOptions o) => string.Create(CultureInfo.InvariantCulture,
         $"{o.Epochs} epoch(s) at batch {o.BatchSize}, lr {o.LearningRate:G3} {o.ScheduleName ?? "cosine"}");

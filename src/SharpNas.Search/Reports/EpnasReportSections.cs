@@ -35,6 +35,7 @@ internal static class EpnasReportSections
             ("penalty base", constraints["base_penalty"]?.GetValue<double>().ToString("0.##", CultureInfo.InvariantCulture)),
             ("exploration limit", constraints["max_violation"] is JsonNode v
                 ? "violation ≤ " + v.GetValue<double>().ToString("0.##", CultureInfo.InvariantCulture) + " (others redrawn)" : "none"),
+            ("final ranking", results["ranking"]?.GetValue<string>() == "feasible" ? "satisfying all constraints first, then by reward" : "by reward"),
         ]);
         page.Table("top", ["rank", "trial", "architecture", "valid acc", "test acc", "reward", "params", "FLOPs (M)", "FLOPs/byte", "constraints"],
             top.Select(t => (IReadOnlyList<string>)

@@ -70,14 +70,26 @@ public sealed record EpnasChild<TG>(int Episode, int Branch, int Step, string Ke
     public bool SatisfiesConstraints => Constraints.All(c => c.Satisfied);
 }
 
+/// <summary>How the final list of a search is ordered.</summary>
+public enum EpnasRanking
+{
+    /// <summary>By reward alone, as the paper ranks (a child just over a bound may outrank satisfying ones).</summary>
+    Reward,
+    /// <summary>Children that satisfy every constraint first, then the violators; by reward within each group. The soft
+    /// reward still steers the search and picks each episode's seeds; only the final list changes.</summary>
+    FeasibleFirst,
+}
+
 /// <summary>The outcome of a search: every child in order, and how many were evaluated by this process.</summary>
 public sealed record EpnasSearchResult<TG>(IReadOnlyList<EpnasChild<TG>> Children, int TrainedThisRun) where TG : class, IEpnasGenotype
 {
-    /// <summary>The best <paramref name="k"/> distinct genotypes by reward (ties: higher accuracy, then earlier).</summary>
-    public IReadOnlyList<EpnasChild<TG>> Top(int k) => Children
+    /// <summary>The best <paramref name="k"/> distinct genotypes in the order of <paramref name="ranking"/> (ties: higher
+    /// accuracy, then earlier).</summary>
+    public IReadOnlyList<EpnasChild<TG>> Top(int k, EpnasRanking ranking = EpnasRanking.Reward) => Children
         .GroupBy(c => c.Genotype.ToJson().ToJsonString())
         .Select(g => g.First())
-        .OrderByDescending(c => c.Reward).ThenByDescending(c => c.Accuracy)
+        .OrderByDescending(c => ranking == EpnasRanking.FeasibleFirst && c.SatisfiesConstraints)
+        .ThenByDescending(c => c.Reward).ThenByDescending(c => c.Accuracy)
         .Take(k).ToList();
 }
 

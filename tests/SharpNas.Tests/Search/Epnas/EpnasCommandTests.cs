@@ -30,6 +30,10 @@ public sealed class EpnasCommandTests() : CommandTests("epnas-command")
         Assert.Equal((1, 8), (training["epochs"]!.GetValue<int>(), training["batch"]!.GetValue<int>()));   // half of 2 epochs
         JsonArray top = r["top"]!.AsArray();
         Assert.InRange(top.Count, 1, 3);
+        Assert.Equal("feasible", r["ranking"]!.GetValue<string>());   // the default: satisfying children first
+        bool[] holdsInOrder = top.Select(t => t!["satisfies_constraints"]!.GetValue<bool>()).ToArray();
+        Assert.Equal(holdsInOrder.OrderByDescending(h => h), holdsInOrder);
+        Assert.InRange(r["children_satisfying"]!.GetValue<int>(), holdsInOrder.Count(h => h), 8);
         foreach (JsonNode? t in top)
         {
             foreach (string field in new[] { "genotype", "params", "flops", "intensity", "valid_accuracy", "reward", "satisfies_constraints" })
@@ -75,5 +79,6 @@ public sealed class EpnasCommandTests() : CommandTests("epnas-command")
         Assert.Equal(2, Run("search", "epnas", "--seed-insertions", "-1"));
         Assert.Equal(2, Run("search", "epnas", "--predict-epochs", "0"));
         Assert.Equal(2, Run("search", "epnas", "--base-penalty", "1.5"));
+        Assert.Equal(2, Run("search", "epnas", "--rank", "accuracy"));
     }
 }

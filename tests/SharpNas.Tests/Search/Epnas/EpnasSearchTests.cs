@@ -76,6 +76,26 @@ public sealed class EpnasSearchTests() : TempFolderTests("epnas")
     }
 
     [Fact]
+    public void FeasibleFirstRanking_ListsEverySatisfyingChildBeforeAViolator_ByReward()
+    {
+        // Three children, the most accurate 4 % over a 10,000-parameter bound: by reward (p = 0.9) it ranks first, since
+        // 0.80 × 0.9^0.04 > 0.78; feasible first it ranks last. A twin of the first child is listed once.
+        var bound = new EpnasConstraints(MaxParams: 10_000);
+        EpnasChild<EpnasLayerGenotype> Child(string key, int channels, long parameters, double accuracy)
+        {
+            var r = new EpnasResources(parameters, 1_000, 1_000);
+            return new EpnasChild<EpnasLayerGenotype>(0, 0, 0, key, new EpnasLayerGenotype([Conv(3, channels, 0)]), new EpnasAction([], [], []),
+                new TrialMetrics { ValidationAccuracy = accuracy }, r, bound.Reward(accuracy, r), bound.Evaluate(r));
+        }
+        var result = new EpnasSearchResult<EpnasLayerGenotype>(
+            [Child("a", 16, 9_000, 0.70), Child("over", 32, 10_400, 0.80), Child("b", 24, 9_900, 0.78), Child("a-twin", 16, 9_000, 0.70)], 4);
+        Assert.Equal(["over", "b", "a"], result.Top(5).Select(c => c.Key));
+        Assert.Equal(["over", "b", "a"], result.Top(5, EpnasRanking.Reward).Select(c => c.Key));
+        Assert.Equal(["b", "a", "over"], result.Top(5, EpnasRanking.FeasibleFirst).Select(c => c.Key));
+        Assert.Equal(["b", "a"], result.Top(2, EpnasRanking.FeasibleFirst).Select(c => c.Key));
+    }
+
+    [Fact]
     public void Resume_AfterACancelledRun_TrainsNoCompletedChildAgain_AndReplaysTheSameSearch()
     {
         EpnasSearchResult<EpnasLayerGenotype> whole;
