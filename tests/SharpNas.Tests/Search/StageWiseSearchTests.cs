@@ -102,6 +102,23 @@ public sealed class StageWiseSearchTests : IDisposable
     }
 
     [Fact]
+    public void AFinishedSearchRerunWithMoreIterationsTrainsOnlyTheNewIterations()
+    {
+        // Extending a run folder: the same command with --iterations 3 after a 2-iteration run ends as a 3-iteration run
+        // would have, training just iteration 3's temporary network and candidate.
+        string db = Path.Combine(_dir, "trials.db");
+        using (var store = new SqliteTrialStore(db))
+            new StageWiseSearch(Options(iterations: 2), new TrialRunner(store, new ScriptedEvaluator(), _dir)).Run();
+        var more = new ScriptedEvaluator();
+        using (var store = new SqliteTrialStore(db))
+        {
+            StageWiseResult r = new StageWiseSearch(Options(iterations: 3), new TrialRunner(store, more, _dir)).Run();
+            Assert.Equal(["iter3/temporary", "iter3/candidate"], more.Evaluated);
+            Assert.Equal([[2, 2, 2], [4, 2, 4], [6, 2, 4], [8, 2, 4]], r.Candidates.Select(c => c.Genotype.Depths.ToArray()));
+        }
+    }
+
+    [Fact]
     public void AnIdenticalArchitectureIsAnsweredFromItsTwinTrial()
     {
         using var store = new SqliteTrialStore(Path.Combine(_dir, "trials.db"));
