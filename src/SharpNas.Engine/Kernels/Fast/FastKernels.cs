@@ -64,7 +64,7 @@ internal sealed unsafe class FastKernels : KernelSet
             return;
         }
         fixed (float* px = x) fixed (float* pw = w) fixed (float* ps = scale) fixed (float* pt = shift) fixed (float* py = y)
-            DirectConv.Forward(g, px, ConvWeights.Plain(pw), new ConvEpilogue(null, ps, pt, relu), py, accumulate: false, _pool, _scratch);
+            DirectConv.Forward(g, px, ConvWeights.Plain(pw), new ConvEpilogue(null, ps, pt, relu), py, accumulate: false, _pool, _scratch, _level);
     }
 
     /// <inheritdoc/>

@@ -20,7 +20,7 @@ internal static unsafe class GemmConv
 
     public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level)
     {
-        if (DirectConv.Applies(g, level)) DirectConv.Forward(g, x, ConvWeights.Plain(w), new ConvEpilogue(bias), y, accumulate: false, pool, scratch);
+        if (DirectConv.Applies(g, level)) DirectConv.Forward(g, x, ConvWeights.Plain(w), new ConvEpilogue(bias), y, accumulate: false, pool, scratch, level);
         else pool.Run(g.N * g.Groups, new ForwardJob(g, x, ConvWeights.Plain(w), bias, y, pool, scratch, level));
     }
 
@@ -30,7 +30,7 @@ internal static unsafe class GemmConv
         {
             // dX += conv(dY, W flipped in space with in/out channels swapped), stride 1: the implicit forward, no col2im.
             var flipped = ConvWeights.Flipped(g, w);
-            if (DirectConv.Applies(t, level)) DirectConv.Forward(t, dy, flipped, default, dx, accumulate: true, pool, scratch);
+            if (DirectConv.Applies(t, level)) DirectConv.Forward(t, dy, flipped, default, dx, accumulate: true, pool, scratch, level);
             else pool.Run(t.N * t.Groups, new ForwardJob(t, dy, flipped, null, dx, pool, scratch, level, accumulate: true));
             return;
         }
