@@ -26,8 +26,9 @@ internal static unsafe class DirectConv
     /// work on rounding its channels and grid up to whole tiles (<see cref="WideTile"/>).</summary>
     private const int WideRows = 4, WideCols = 24, TallRows = 6, TallCols = 16;
 
-    /// <summary>Backward-weight tile: taps × output channels (12 accumulators, 2 loads of dY, 6 broadcasts).</summary>
-    private const int WeightRows = 6, WeightCols = 16;
+    /// <summary>Backward-weight tile: taps × output channels (12 accumulators, 2 loads of dY, 6 broadcasts), 16 channels
+    /// in ymm registers or, with AVX-512 and a multiple of 32 channels, 32 in zmm ones.</summary>
+    private const int WeightRows = 6, WeightCols = 16, WideWeightCols = 32;
 
     /// <summary>True when the grid kernels handle <paramref name="g"/>: AVX2 with FMA, a kernel larger than 1×1, not
     /// depthwise, and junk columns at most 1/4 of the grid. 1×1 convs go straight to GEMM: measured, the grid ran them
@@ -91,8 +92,9 @@ internal static unsafe class DirectConv
     }
 
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
-        WeightGradientReduction reduction) =>
-        pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, scratch, reduction));
+        WeightGradientReduction reduction, SimdLevel level) =>
+        pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, scratch, reduction,
+            Wide: level >= SimdLevel.Vector512 && g.CoutPerGroup % WideWeightCols == 0));
 
     /// <summary>packed[gi][t][p][r] = W[gi·CoutG + t·rows + r, p] (zero past CoutG): one panel per tile row.</summary>
     private static void PackForwardWeights(in ConvGeometry g, float* w, int rows, float* packed)
@@ -335,12 +337,12 @@ internal static unsafe class DirectConv
     }
 
     private readonly struct BackwardWeightJob(ConvGeometry g, float* x, float* dy, float* dw, KernelScratch scratch,
-        WeightGradientReduction reduction) : IParallelJob
+        WeightGradientReduction reduction, bool Wide) : IParallelJob
     {
         public void Execute(int begin, int end, int participant)
         {
             Grid grid = Grid.Of(g);
-            int coutG = g.CoutPerGroup, colsPadded = RoundUp(coutG, WeightCols), p = g.OH * g.OW;
+            int coutG = g.CoutPerGroup, cols = Wide ? WideWeightCols : WeightCols, colsPadded = RoundUp(coutG, cols), p = g.OH * g.OW;
             // This participant's partial dWᵀ, [groups][taps][colsPadded].
             nint partialSize = (nint)g.Groups * grid.Taps * colsPadded;
             float* partial = scratch.Floats(participant, KernelSlot.WeightPartial, partialSize);
@@ -356,9 +358,13 @@ internal static unsafe class DirectConv
                     TransposeToGrid(g, grid, dy + ((nint)n * g.Cout + gi * coutG) * p, dyT, colsPadded);
                     float* pg = partial + (nint)gi * grid.Taps * colsPadded;
                     for (int k0 = 0; k0 < grid.Taps; k0 += WeightRows)
-                        for (int c0 = 0; c0 < colsPadded; c0 += WeightCols)
-                            WeightTile(grid.Length, xp, offsets + k0, Math.Min(WeightRows, grid.Taps - k0), dyT + c0, colsPadded,
-                                pg + (nint)k0 * colsPadded + c0, colsPadded);
+                        for (int c0 = 0; c0 < colsPadded; c0 += cols)
+                        {
+                            int rows = Math.Min(WeightRows, grid.Taps - k0);
+                            float* c = pg + (nint)k0 * colsPadded + c0;
+                            if (Wide) WideWeightTile(grid.Length, xp, offsets + k0, rows, dyT + c0, colsPadded, c, colsPadded);
+                            else WeightTile(grid.Length, xp, offsets + k0, rows, dyT + c0, colsPadded, c, colsPadded);
+                        }
                 }
             }
             finally
@@ -417,6 +423,50 @@ internal static unsafe class DirectConv
         if (rows > 3) AddRow(c + 3 * ldc, c30, c31);
         if (rows > 4) AddRow(c + 4 * ldc, c40, c41);
         if (rows > 5) AddRow(c + 5 * ldc, c50, c51);
+    }
+
+    /// <summary><see cref="WeightTile"/> for j &lt; 32, in zmm registers (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideWeightTile(int length, float* x, int* offsets, int rows, float* b, nint ldb, float* c, nint ldc)
+    {
+        float* x0 = x + offsets[0];
+        float* x1 = x + offsets[rows > 1 ? 1 : 0];
+        float* x2 = x + offsets[rows > 2 ? 2 : 0];
+        float* x3 = x + offsets[rows > 3 ? 3 : 0];
+        float* x4 = x + offsets[rows > 4 ? 4 : 0];
+        float* x5 = x + offsets[rows > 5 ? 5 : 0];
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (nint q = 0; q < length; q++)
+        {
+            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+            Vector512<float> ar = Vector512.Create(x0[q]);
+            c00 = Vector512.FusedMultiplyAdd(ar, b0, c00); c01 = Vector512.FusedMultiplyAdd(ar, b1, c01);
+            ar = Vector512.Create(x1[q]);
+            c10 = Vector512.FusedMultiplyAdd(ar, b0, c10); c11 = Vector512.FusedMultiplyAdd(ar, b1, c11);
+            ar = Vector512.Create(x2[q]);
+            c20 = Vector512.FusedMultiplyAdd(ar, b0, c20); c21 = Vector512.FusedMultiplyAdd(ar, b1, c21);
+            ar = Vector512.Create(x3[q]);
+            c30 = Vector512.FusedMultiplyAdd(ar, b0, c30); c31 = Vector512.FusedMultiplyAdd(ar, b1, c31);
+            ar = Vector512.Create(x4[q]);
+            c40 = Vector512.FusedMultiplyAdd(ar, b0, c40); c41 = Vector512.FusedMultiplyAdd(ar, b1, c41);
+            ar = Vector512.Create(x5[q]);
+            c50 = Vector512.FusedMultiplyAdd(ar, b0, c50); c51 = Vector512.FusedMultiplyAdd(ar, b1, c51);
+            b += ldb;
+        }
+        AddRow(c, c00, c01);
+        if (rows > 1) AddRow(c + ldc, c10, c11);
+        if (rows > 2) AddRow(c + 2 * ldc, c20, c21);
+        if (rows > 3) AddRow(c + 3 * ldc, c30, c31);
+        if (rows > 4) AddRow(c + 4 * ldc, c40, c41);
+        if (rows > 5) AddRow(c + 5 * ldc, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(float* c, Vector512<float> lo, Vector512<float> hi)
+    {
+        (Vector512.Load(c) + lo).Store(c);
+        (Vector512.Load(c + 16) + hi).Store(c + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

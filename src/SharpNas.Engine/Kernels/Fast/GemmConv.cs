@@ -51,7 +51,7 @@ internal static unsafe class GemmConv
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
         WeightGradientReduction reduction, SimdLevel level)
     {
-        if (DirectConv.Applies(g, level)) DirectConv.BackwardWeight(g, x, dy, dw, pool, scratch, reduction);
+        if (DirectConv.Applies(g, level)) DirectConv.BackwardWeight(g, x, dy, dw, pool, scratch, reduction, level);
         else pool.Run(g.N * g.Groups, new BackwardWeightJob(g, x, dy, dw, pool, scratch, reduction, level));
     }
 
