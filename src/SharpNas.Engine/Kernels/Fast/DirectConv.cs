@@ -5,7 +5,7 @@
 // k = (c, kh, kw) of output g reads xp[offset[k] + g]: along g, every tap is a contiguous run of the input, so a
 // register tile reads its vectors of B straight from xp, with one offset per tap and no packing.
 //   forward          Ygrid[co, g]  = Σ_k W[co, k] · xp[offset[k] + g]           (4 × 24 or 6 × 16 channels × grid points; 16 × 16 with AVX-512)
-//   backward weight  dWᵀ[k, co]   += Σ_g xp[offset[k] + g] · dYgridᵀ[g, co]     (6 taps × 16 channels per tile)
+//   backward weight  dWᵀ[k, co]   += Σ_g xp[offset[k] + g] · dYgridᵀ[g, co]     (6 taps × 16 channels per tile; 6 × 32 with AVX-512)
 // and a stride-1 backward-input is the forward of dY with flipped weights (GemmConv.TransposedGeometry).
 // The junk columns cost (Wp − OW)/Wp of the work, so the grid is used only where rows are long (Applies); a 32-wide
 // ResNet stage-1 plane pays 2/34. A strided conv first splits the padded input into strideH·strideW phase planes
@@ -62,7 +62,7 @@ internal static unsafe class DirectConv
     /// <summary>True when the Vector512 16 × 16 tile runs <paramref name="g"/>: AVX-512 selected, at least 64 taps (with
     /// fewer, as in a 3-channel stem, the 16 stores per tile weigh more than the taps: measured 0.77× there), and no more
     /// rounding waste than the better Vector256 tile. Measured on Zen 4, where a Vector512 FMA does the work of two
-    /// Vector256 ones: ResNet-20's 3×3 forward and backward-input 3–10 % faster per call, a training step ≈ 4 %.</summary>
+    /// Vector256 ones: ResNet-20's 3×3 forward and backward-input 3–15 % faster per call (docs/results.md).</summary>
     private static bool Use16x16(in ConvGeometry g, SimdLevel level)
     {
         if (level < SimdLevel.Vector512) return false;
@@ -258,7 +258,8 @@ internal static unsafe class DirectConv
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Run(int taps, float* a, float* x, int* offsets, float* c, nint ldc)
         {
-            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            Vector512<float> c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
             for (int p = 0; p < taps; p++)
             {
                 Vector512<float> b = Vector512.Load(x + offsets[p]);
