@@ -238,12 +238,13 @@ internal static class SearchEpnasCommand
                     ArchitectureJson.Save(best[i].Genotype, Path.Combine(topDir, "arch.json"));
                 }
                 double satisfying = best.Count == 0 ? 0 : best.Count(c => c.SatisfiesConstraints) / (double)best.Count;
+                int childrenSatisfying = result.Children.Count(c => c.SatisfiesConstraints);
                 var md = new StringBuilder();
                 md.Append(CultureInfo.InvariantCulture, $"# EPNAS ({strat.ToString().ToLowerInvariant()}, {patternName} pattern) on {spec}\n\n");
                 md.Append(CultureInfo.InvariantCulture, $"- {options.Episodes} episodes × {options.Steps} steps × {options.Branches} branches, top-{top}; seed {runSeed}\n");
                 md.Append(CultureInfo.InvariantCulture, $"- children: {Schedule(childOptions)}{(predicting ? " (performance prediction)" : "")}, parameter sharing {(sharing is null ? "off" : "on")}\n");
                 md.Append(CultureInfo.InvariantCulture, $"- constraints: {Describe(constraints)}; {satisfying:P0} of the top {best.Count} satisfy all "
-                    + $"(ranked {RankingName(ranking)}); {result.Children.Count(c => c.SatisfiesConstraints)} of {result.Children.Count} children satisfy all\n");
+                    + $"(ranked {RankingName(ranking)}); {childrenSatisfying} of {result.Children.Count} children satisfy all\n");
                 md.Append(CultureInfo.InvariantCulture, $"- children evaluated: {result.Children.Count} ({result.TrainedThisRun} trained by this run), {clock.Elapsed.TotalMinutes:F1} min\n\n");
                 md.Append("| ").Append(string.Join(" | ", columns)).Append(" |\n|").Append(string.Concat(Enumerable.Repeat("---|", columns.Count))).Append('\n');
                 foreach (IReadOnlyList<string> r in rows) md.Append("| ").Append(string.Join(" | ", r)).Append(" |\n");
@@ -279,7 +280,7 @@ internal static class SearchEpnasCommand
                         ["best_reward"] = g.Max(c => c.Reward), ["satisfying"] = g.Count(c => c.SatisfiesConstraints) / (double)g.Count(),
                     }).ToArray()),
                     ["top_satisfying_share"] = satisfying,
-                    ["children_satisfying"] = result.Children.Count(c => c.SatisfiesConstraints),
+                    ["children_satisfying"] = childrenSatisfying,
                     ["top"] = new JsonArray(best.Select(c => (JsonNode)new JsonObject
                     {
                         ["key"] = c.Key, ["genotype"] = c.Genotype.ToJson(), ["params"] = c.Resources.Parameters, ["flops"] = c.Resources.Flops,

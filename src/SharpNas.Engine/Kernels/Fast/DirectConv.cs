@@ -23,7 +23,7 @@ internal static unsafe class DirectConv
 {
     /// <summary>The two forward tiles, output channels × grid points, 12 accumulators each: 4 × 24 (3 loads of the
     /// input, 4 broadcasts per tap) and 6 × 16 (2 loads, 6 broadcasts). Each conv takes the one that wastes less
-    /// work on rounding its channels and grid up to whole tiles (<see cref="WideTile"/>).</summary>
+    /// work on rounding its channels and grid up to whole tiles (<see cref="ChooseTile"/>).</summary>
     private const int WideRows = 4, WideCols = 24, TallRows = 6, TallCols = 16;
 
     /// <summary>Backward-weight tile: taps × output channels (12 accumulators, 2 loads of dY, 6 broadcasts), 16 channels
@@ -59,36 +59,33 @@ internal static unsafe class DirectConv
         public nint PaddedFloats(int cinG) => PlaneFloats(cinG) + Wp + WideCols + 16;
     }
 
-    /// <summary>True when the Vector512 16 × 16 tile runs <paramref name="g"/>: AVX-512 selected, at least 64 taps (with
-    /// fewer, as in a 3-channel stem, the 16 stores per tile weigh more than the taps: measured 0.77× there), and no more
-    /// rounding waste than the better Vector256 tile. Measured on Zen 4, where a Vector512 FMA does the work of two
-    /// Vector256 ones: ResNet-20's 3×3 forward and backward-input 3–15 % faster per call (docs/results.md).</summary>
-    private static bool Use16x16(in ConvGeometry g, SimdLevel level)
-    {
-        if (level < SimdLevel.Vector512) return false;
-        Grid grid = Grid.Of(g);
-        if (grid.Taps < 64) return false;
-        long length = grid.Length, cout = g.CoutPerGroup;
-        long work16 = (long)RoundUp((int)cout, 16) * RoundUp((int)length, 16);
-        long wide = (long)RoundUp((int)cout, WideRows) * RoundUp((int)length, WideCols);
-        long tall = (long)RoundUp((int)cout, TallRows) * RoundUp((int)length, TallCols);
-        return work16 <= Math.Min(wide, tall);
-    }
+    /// <summary>The forward tiles, chosen per conv by <see cref="ChooseTile"/>.</summary>
+    private enum ForwardTile { Wide4x24, Tall6x16, Square16x16 }
 
-    /// <summary>True when the 4 × 24 tile wastes less than the 6 × 16 one on <paramref name="g"/>'s channels and grid.</summary>
-    private static bool WideTile(in ConvGeometry g)
+    /// <summary>The tile for <paramref name="g"/>: the one that wastes least on rounding its channels and grid up to
+    /// whole tiles (4 × 24 on a tie with 6 × 16). The Vector512 16 × 16 tile needs AVX-512 and at least 64 taps — with
+    /// fewer, as in a 3-channel stem, its 16 stores per tile weigh more than the taps (measured 0.77× there) — and wins
+    /// ties. On Zen 4, where a Vector512 FMA does the work of two Vector256 ones, it made ResNet-20's 3×3 forward and
+    /// backward-input 3–15 % faster per call (docs/results.md).</summary>
+    private static ForwardTile ChooseTile(in ConvGeometry g, SimdLevel level)
     {
-        long length = Grid.Of(g).Length, cout = g.CoutPerGroup;
-        return (long)RoundUp((int)cout, WideRows) * RoundUp((int)length, WideCols) <= (long)RoundUp((int)cout, TallRows) * RoundUp((int)length, TallCols);
+        Grid grid = Grid.Of(g);
+        int cout = g.CoutPerGroup, length = grid.Length;
+        long Work(int rows, int cols) => (long)RoundUp(cout, rows) * RoundUp(length, cols);
+        long wide = Work(WideRows, WideCols), tall = Work(TallRows, TallCols);
+        if (level >= SimdLevel.Vector512 && grid.Taps >= 64 && Work(16, 16) <= Math.Min(wide, tall)) return ForwardTile.Square16x16;
+        return wide <= tall ? ForwardTile.Wide4x24 : ForwardTile.Tall6x16;
     }
 
     public static void Forward(in ConvGeometry g, float* x, ConvWeights w, ConvEpilogue epilogue, float* y, bool accumulate,
         WorkerPool pool, KernelScratch scratch, SimdLevel level)
     {
-        if (Use16x16(g, level))
-            pool.Run(g.N * g.Groups, new ForwardJob<Tile16x16>(g, x, w, epilogue, y, accumulate, scratch));
-        else if (WideTile(g)) pool.Run(g.N * g.Groups, new ForwardJob<WideTile4x24>(g, x, w, epilogue, y, accumulate, scratch));
-        else pool.Run(g.N * g.Groups, new ForwardJob<TallTile6x16>(g, x, w, epilogue, y, accumulate, scratch));
+        switch (ChooseTile(g, level))
+        {
+            case ForwardTile.Square16x16: pool.Run(g.N * g.Groups, new ForwardJob<Tile16x16>(g, x, w, epilogue, y, accumulate, scratch)); break;
+            case ForwardTile.Wide4x24: pool.Run(g.N * g.Groups, new ForwardJob<WideTile4x24>(g, x, w, epilogue, y, accumulate, scratch)); break;
+            default: pool.Run(g.N * g.Groups, new ForwardJob<TallTile6x16>(g, x, w, epilogue, y, accumulate, scratch)); break;
+        }
     }
 
     public static void BackwardWeight(in ConvGeometry g, float* x, float* dy, float* dw, WorkerPool pool, KernelScratch scratch,
