@@ -9,11 +9,12 @@ namespace SharpNas.Bench;
 /// <summary>Benchmarks of the engine; each command prints one JSON line.</summary>
 public static class Program
 {
-    private const string Usage = "usage: SharpNas.Bench gemm|train-step|infer [options]\n"
+    private const string Usage = "usage: SharpNas.Bench gemm|train-step|infer|kernels|peak [options]\n"
         + "  gemm --size N [--m M --n N --k K] [--transa] [--transb] [--threads T] [--reps R]\n"
         + "  train-step --model resnet20|resnet56|nasnet-a-2x16 [--batch 128] [--threads T] [--steps N] [--warmup W] [--profile]\n"
         + "  infer --model resnet20|resnet56|nasnet-a-2x16 [--engine sharpnas|ort] [--batch 256] [--threads T] [--steps N] [--warmup W] [--profile]\n"
-        + "  kernels [--batch 128] [--threads T] [--reps R]";
+        + "  kernels [--batch 128] [--threads T] [--reps R]\n"
+        + "  peak [--threads T] [--reps R]";
 
     public static int Main(string[] args)
     {
@@ -31,6 +32,7 @@ public static class Program
                 "train-step" => ModelBench.TrainStep(options),
                 "infer" => ModelBench.Infer(options),
                 "kernels" => KernelBench.Run(options),
+                "peak" => PeakBench.Run(options),
                 _ => Fail($"unknown command '{args[0]}'"),
             };
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using SharpNas.Engine.Autograd;
+using SharpNas.Engine.Parallel;
 
 namespace SharpNas.Engine;
 
@@ -64,7 +65,7 @@ public sealed class Tensor
     public static Tensor Zeros(params int[] shape)
     {
         Tensor t = Empty(shape);
-        t.Span.Clear();
+        ParallelSpans.Clear(t.Span);
         return t;
     }
 
@@ -204,25 +205,33 @@ public sealed class Tensor
     /// <summary>Back-propagates from this scalar (gradient 1) or with the given upstream gradient.</summary>
     public void Backward(Tensor? gradient = null) => Autograd.Backprop.Run(this, gradient);
 
-    /// <summary>Adds <paramref name="g"/> into <see cref="Grad"/>, creating it on first use.</summary>
+    /// <summary>Adds <paramref name="g"/> into <see cref="Grad"/>; the first gradient is copied into a new buffer
+    /// (no zero-fill and no add).</summary>
     internal void AccumulateGrad(ReadOnlySpan<float> g)
-    {
-        Span<float> dst = GradSpanForAccumulation();
-        System.Numerics.Tensors.TensorPrimitives.Add(dst, g, dst);
-    }
-
-    /// <summary>The gradient buffer, created as zeros on first use, for kernels that add into it.
-    /// Leaves (parameters) get a permanent buffer; intermediates one from the current scope.</summary>
-    internal Span<float> GradSpanForAccumulation()
     {
         if (Grad is null)
         {
-            Grad = GradFn is null && TensorScope.Current is not null
-                ? new Tensor((int[])_shape.Clone(), new float[Size], 0, null)
-                : Zeros(_shape);
+            Grad = NewGradBuffer(zeroed: false);
+            ParallelSpans.Copy(g, Grad.Span);
+            return;
         }
+        Span<float> dst = Grad.Span;
+        ParallelSpans.Zip(dst, g, dst, System.Numerics.Tensors.TensorPrimitives.Add);
+    }
+
+    /// <summary>The gradient buffer, created as zeros on first use, for kernels that add into it.</summary>
+    internal Span<float> GradSpanForAccumulation()
+    {
+        Grad ??= NewGradBuffer(zeroed: true);
         return Grad.Span;
     }
+
+    /// <summary>A gradient buffer of this tensor's shape: leaves (parameters) get a permanent one, zeroed;
+    /// intermediates one from the current scope, zeroed only when <paramref name="zeroed"/>.</summary>
+    private Tensor NewGradBuffer(bool zeroed) =>
+        GradFn is null && TensorScope.Current is not null ? new Tensor((int[])_shape.Clone(), new float[Size], 0, null)
+        : zeroed ? Zeros(_shape)
+        : Empty(_shape);
 
     /// <summary>Hands this intermediate tensor's gradient buffer back to its pool before the step ends (backprop
     /// calls it once the gradient has been consumed); <see cref="Grad"/> becomes null. Gradients not rented from a

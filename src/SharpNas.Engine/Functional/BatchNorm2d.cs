@@ -1,5 +1,6 @@
 using SharpNas.Engine.Autograd;
 using SharpNas.Engine.Kernels;
+using SharpNas.Engine.Parallel;
 
 namespace SharpNas.Engine.Functional;
 
@@ -101,7 +102,7 @@ public static partial class F
             // Without a graph nothing reads the normalised tensor but the ReLU: apply it in place (the same
             // TensorPrimitives.Max as Relu), so the op needs one activation-sized buffer instead of two.
             Tensor z = BatchNorm2d(x, weight, bias, runningMean, runningVar, training: false, momentum, eps);
-            System.Numerics.Tensors.TensorPrimitives.Max(z.Span, 0f, z.Span);
+            ParallelSpans.Map(z.Span, z.Span, ReluMap);
             return z;
         }
         Tensor y;
@@ -110,7 +111,7 @@ public static partial class F
         {
             y = BatchNorm2dCore(x, weight, bias, runningMean, runningVar, training: true, momentum, eps, ref bn);
         }
-        System.Numerics.Tensors.TensorPrimitives.Max(y.Span, 0f, y.Span);
+        ParallelSpans.Map(y.Span, y.Span, ReluMap);
         if (record) Record(y, new BatchNormReluTrainNode(bn!), x, weight, bias);
         return y;
     }
@@ -121,14 +122,10 @@ public static partial class F
 
         public override void Backward(Tensor output, Tensor dy)
         {
-            // The ReLU's backward into a zeroed, pooled buffer (exactly what the composite's BN-output gradient
-            // would hold), then the BN backward from it.
-            Tensor dz = Tensor.Zeros(output.ShapeArray);
-            unsafe
-            {
-                fixed (float* pdz = dz.Span, pdy = dy.Span, py = output.Span)
-                    Kernels.Fast.SimdLoops.ReluGradientAdd(pdz, pdy, py, dz.Size, SimdLevels.Best);
-            }
+            // The ReLU's backward into a pooled buffer (what the composite's BN-output gradient would hold), then
+            // the BN backward from it.
+            Tensor dz = Tensor.Empty(output.ShapeArray);
+            ParallelSpans.ReluGradient(dz.Span, dy.Span, output.Span);
             bn.Inputs = Inputs;
             bn.Backward(output, dz);
             dz.ReturnToPool();

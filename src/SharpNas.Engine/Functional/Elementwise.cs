@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using SharpNas.Engine.Autograd;
+using SharpNas.Engine.Parallel;
 
 namespace SharpNas.Engine.Functional;
 
@@ -7,26 +8,22 @@ namespace SharpNas.Engine.Functional;
 // forward pass shared by the element-wise ops (Map: one input, Zip: two of the same shape).
 public static partial class F
 {
-    private delegate void SpanMap(ReadOnlySpan<float> x, Span<float> y);
-
-    private delegate void SpanZip(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y);
-
     /// <summary>y = <paramref name="map"/>(x) in a new tensor of x's shape, recorded with a node from
     /// <paramref name="node"/> when x needs a gradient.</summary>
-    private static Tensor Map(Tensor x, SpanMap map, Func<Node> node)
+    private static Tensor Map(Tensor x, ParallelSpans.SpanMap map, Func<Node> node)
     {
         Tensor y = Tensor.Empty(x.ShapeArray);
-        map(x.Span, y.Span);
+        ParallelSpans.Map(x.Span, y.Span, map);
         return GradMode.ShouldRecord(x) ? GradMode.Record(y, node(), x) : y;
     }
 
     /// <summary>y = <paramref name="zip"/>(a, b) for a and b of the same shape (else an error naming
     /// <paramref name="op"/>), recorded with a node from <paramref name="node"/> when either needs a gradient.</summary>
-    private static Tensor Zip(string op, Tensor a, Tensor b, SpanZip zip, Func<Node> node)
+    private static Tensor Zip(string op, Tensor a, Tensor b, ParallelSpans.SpanZip zip, Func<Node> node)
     {
         if (!a.HasShape(b.Shape)) throw new ArgumentException($"{op}: shapes {a.ShapeString} and {b.ShapeString} differ");
         Tensor y = Tensor.Empty(a.ShapeArray);
-        zip(a.Span, b.Span, y.Span);
+        ParallelSpans.Zip(a.Span, b.Span, y.Span, zip);
         return GradMode.ShouldRecord(a, b) ? GradMode.Record(y, node(), a, b) : y;
     }
 

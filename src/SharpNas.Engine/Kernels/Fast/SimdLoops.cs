@@ -229,6 +229,20 @@ internal static unsafe class SimdLoops
         for (; i < n; i++) if (y[i] > 0f) dx[i] += dy[i];
     }
 
+    /// <summary>dx[i] = dy[i] where y[i] &gt; 0, else 0: the backward of ReLU into a fresh buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ReluGradient(float* dx, float* dy, float* y, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        if (level == SimdLevel.Vector512)
+            for (; i <= n - 16; i += 16)
+                (Vector512.Load(dy + i) & Vector512.GreaterThan(Vector512.Load(y + i), Vector512<float>.Zero)).Store(dx + i);
+        if (level >= SimdLevel.Vector256)
+            for (; i <= n - 8; i += 8)
+                (Vector256.Load(dy + i) & Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero)).Store(dx + i);
+        for (; i < n; i++) dx[i] = y[i] > 0f ? dy[i] : 0f;
+    }
+
     /// <summary>Σ x[i]·y[i] for i &lt; n, in float lanes (summed in a fixed order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(float* x, float* y, nint n, SimdLevel level)

@@ -1,0 +1,126 @@
+using SharpNas.Engine.Kernels;
+using SharpNas.Engine.Kernels.Fast;
+
+namespace SharpNas.Engine.Parallel;
+
+/// <summary>One element-wise operation over <c>[start, start + length)</c> of the arrays it points to. The parts of
+/// a large span are processed by different threads, so the operation must touch only its own elements.</summary>
+internal interface IChunkOp
+{
+    void Apply(nint start, int length);
+}
+
+/// <summary>
+/// The element-wise work outside the kernels (zero-filling gradients, adding them up, ReLU, residual adds) on
+/// <see cref="WorkerPool.Default"/>: a span of at least <see cref="MinParallel"/> floats is cut into chunks of
+/// <see cref="Chunk"/> floats shared among the pool's threads; a smaller one runs on the calling thread. Each element
+/// is computed the same way whatever the split, so the results do not depend on the thread count.
+/// </summary>
+internal static unsafe class ParallelSpans
+{
+    /// <summary>Floats per work item (64 KiB).</summary>
+    public const int Chunk = 1 << 14;
+
+    /// <summary>Spans shorter than this (256 KiB) are not worth waking the workers for.</summary>
+    public const int MinParallel = 1 << 16;
+
+    public delegate void SpanMap(ReadOnlySpan<float> x, Span<float> y);
+
+    public delegate void SpanZip(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y);
+
+    /// <summary>Runs <paramref name="op"/> over <c>[0, length)</c>, split across the pool when the span is large.</summary>
+    public static void For<TOp>(int length, in TOp op) where TOp : struct, IChunkOp => For(WorkerPool.Default, length, op);
+
+    /// <summary><see cref="For{TOp}(int, in TOp)"/> on a given pool.</summary>
+    public static void For<TOp>(WorkerPool pool, int length, in TOp op) where TOp : struct, IChunkOp
+    {
+        if (length < MinParallel || pool.ThreadCount == 1)
+        {
+            op.Apply(0, length);
+            return;
+        }
+        pool.Run((length + Chunk - 1) / Chunk, new ChunkJob<TOp>(op, length));
+    }
+
+    /// <summary>y = 0.</summary>
+    public static void Clear(Span<float> y)
+    {
+        fixed (float* py = y) For(y.Length, new ClearOp(py));
+    }
+
+    /// <summary>y = x.</summary>
+    public static void Copy(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (x.Length != y.Length) throw new ArgumentException("ParallelSpans.Copy: lengths differ");
+        fixed (float* px = x, py = y) For(y.Length, new CopyOp(px, py));
+    }
+
+    /// <summary>y = map(x), elementwise (x and y of one length; they may be the same span).</summary>
+    public static void Map(ReadOnlySpan<float> x, Span<float> y, SpanMap map)
+    {
+        if (x.Length != y.Length) throw new ArgumentException("ParallelSpans.Map: lengths differ");
+        fixed (float* px = x, py = y) For(y.Length, new MapOp(px, py, map));
+    }
+
+    /// <summary>y = zip(a, b), elementwise (a, b and y of one length; y may be a or b).</summary>
+    public static void Zip(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, SpanZip zip)
+    {
+        if (a.Length != y.Length || b.Length != y.Length) throw new ArgumentException("ParallelSpans.Zip: lengths differ");
+        fixed (float* pa = a, pb = b, py = y) For(y.Length, new ZipOp(pa, pb, py, zip));
+    }
+
+    /// <summary>dx += dy where y &gt; 0 (the backward of ReLU, read from its output).</summary>
+    public static void ReluGradientAdd(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> y)
+    {
+        if (dy.Length != dx.Length || y.Length != dx.Length) throw new ArgumentException("ParallelSpans.ReluGradientAdd: lengths differ");
+        fixed (float* pdx = dx, pdy = dy, py = y) For(dx.Length, new ReluGradientAddOp(pdx, pdy, py, SimdLevels.Best));
+    }
+
+    /// <summary>dx = dy where y &gt; 0, else 0 (the backward of ReLU into a buffer that needs no zero-fill first).</summary>
+    public static void ReluGradient(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> y)
+    {
+        if (dy.Length != dx.Length || y.Length != dx.Length) throw new ArgumentException("ParallelSpans.ReluGradient: lengths differ");
+        fixed (float* pdx = dx, pdy = dy, py = y) For(dx.Length, new ReluGradientOp(pdx, pdy, py, SimdLevels.Best));
+    }
+
+    private readonly struct ChunkJob<TOp>(TOp op, int length) : IParallelJob where TOp : struct, IChunkOp
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            nint start = (nint)begin * Chunk;
+            int stop = (int)Math.Min((long)end * Chunk, length);
+            op.Apply(start, stop - (int)start);
+        }
+    }
+
+    private readonly struct ClearOp(float* y) : IChunkOp
+    {
+        public void Apply(nint start, int length) => new Span<float>(y + start, length).Clear();
+    }
+
+    private readonly struct CopyOp(float* x, float* y) : IChunkOp
+    {
+        public void Apply(nint start, int length) => new ReadOnlySpan<float>(x + start, length).CopyTo(new Span<float>(y + start, length));
+    }
+
+    private readonly struct MapOp(float* x, float* y, SpanMap map) : IChunkOp
+    {
+        public void Apply(nint start, int length) => map(new ReadOnlySpan<float>(x + start, length), new Span<float>(y + start, length));
+    }
+
+    private readonly struct ZipOp(float* a, float* b, float* y, SpanZip zip) : IChunkOp
+    {
+        public void Apply(nint start, int length) =>
+            zip(new ReadOnlySpan<float>(a + start, length), new ReadOnlySpan<float>(b + start, length), new Span<float>(y + start, length));
+    }
+
+    private readonly struct ReluGradientOp(float* dx, float* dy, float* y, SimdLevel level) : IChunkOp
+    {
+        public void Apply(nint start, int length) => SimdLoops.ReluGradient(dx + start, dy + start, y + start, length, level);
+    }
+
+    private readonly struct ReluGradientAddOp(float* dx, float* dy, float* y, SimdLevel level) : IChunkOp
+    {
+        public void Apply(nint start, int length) => SimdLoops.ReluGradientAdd(dx + start, dy + start, y + start, length, level);
+    }
+}
