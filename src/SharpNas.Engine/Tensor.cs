@@ -209,14 +209,19 @@ public sealed class Tensor
     /// (no zero-fill and no add).</summary>
     internal void AccumulateGrad(ReadOnlySpan<float> g)
     {
-        if (Grad is null)
-        {
-            Grad = NewGradBuffer(zeroed: false);
-            ParallelSpans.Copy(g, Grad.Span);
-            return;
-        }
-        Span<float> dst = Grad.Span;
-        ParallelSpans.Zip(dst, g, dst, System.Numerics.Tensors.TensorPrimitives.Add);
+        Span<float> dst = GradSpanForWrite(out bool fresh);
+        if (fresh) ParallelSpans.Copy(g, dst);
+        else ParallelSpans.Zip(dst, g, dst, System.Numerics.Tensors.TensorPrimitives.Add);
+    }
+
+    /// <summary>The gradient buffer for an op that writes every element of it: when <paramref name="fresh"/> the
+    /// buffer was just created and holds anything (the op stores its gradient), else it holds earlier gradients
+    /// (the op adds to them).</summary>
+    internal Span<float> GradSpanForWrite(out bool fresh)
+    {
+        fresh = Grad is null;
+        Grad ??= NewGradBuffer(zeroed: false);
+        return Grad.Span;
     }
 
     /// <summary>The gradient buffer, created as zeros on first use, for kernels that add into it.</summary>

@@ -1,4 +1,5 @@
 using SharpNas.Engine.Autograd;
+using SharpNas.Engine.Parallel;
 
 namespace SharpNas.Engine.Functional;
 
@@ -23,12 +24,11 @@ public static partial class F
         int[] shape = first.ShapeArray;
         shape[1] = c;
         Tensor y = Tensor.Empty(shape);
-        Span<float> ys = y.Span;
         int offset = 0;
         foreach (Tensor x in xs)
         {
             int block = x.Dim(1) * inner;
-            for (int i = 0; i < n; i++) x.Span.Slice(i * block, block).CopyTo(ys.Slice(i * c * inner + offset, block));
+            ParallelSpans.Blocks(x.Span, block, y.Span[offset..], c * inner, block, n, add: false);
             offset += block;
         }
         return GradMode.ShouldRecord(xs) ? GradMode.Record(y, new ConcatNode(n, c, inner), xs) : y;
@@ -47,9 +47,8 @@ public static partial class F
                 int block = x.Dim(1) * inner;
                 if (x.RequiresGrad)
                 {
-                    Span<float> dx = x.GradSpanForAccumulation();
-                    for (int i = 0; i < n; i++)
-                        System.Numerics.Tensors.TensorPrimitives.Add(dx.Slice(i * block, block), d.Slice(i * c * inner + offset, block), dx.Slice(i * block, block));
+                    Span<float> dx = x.GradSpanForWrite(out bool fresh);
+                    ParallelSpans.Blocks(d[offset..], c * inner, dx, block, block, n, add: !fresh);
                 }
                 offset += block;
             }

@@ -83,6 +83,37 @@ internal static unsafe class ParallelSpans
         fixed (float* pdx = dx, pdy = dy, py = y) For(dx.Length, new ReluGradientOp(pdx, pdy, py, SimdLevels.Best));
     }
 
+    /// <summary>Block i of <paramref name="count"/> (each <paramref name="block"/> floats) of src, read at
+    /// i · <paramref name="srcStride"/>, is stored at i · <paramref name="dstStride"/> of dst, or added there when
+    /// <paramref name="add"/>: a channel concatenation and its backward. Blocks are split among the pool's threads
+    /// when there are at least <see cref="MinParallel"/> floats in all.</summary>
+    public static void Blocks(ReadOnlySpan<float> src, int srcStride, Span<float> dst, int dstStride, int block, int count, bool add)
+    {
+        if (count <= 0 || block <= 0) return;
+        if ((long)(count - 1) * srcStride + block > src.Length || (long)(count - 1) * dstStride + block > dst.Length)
+            throw new ArgumentException("ParallelSpans.Blocks: a block lies outside its span");
+        fixed (float* ps = src, pd = dst)
+        {
+            var job = new BlockJob(ps, srcStride, pd, dstStride, block, add);
+            if ((long)block * count < MinParallel) job.Execute(0, count, 0);
+            else WorkerPool.Default.Run(count, job);
+        }
+    }
+
+    private readonly struct BlockJob(float* src, int srcStride, float* dst, int dstStride, int block, bool add) : IParallelJob
+    {
+        public void Execute(int begin, int end, int participant)
+        {
+            for (int i = begin; i < end; i++)
+            {
+                var s = new ReadOnlySpan<float>(src + (nint)i * srcStride, block);
+                var d = new Span<float>(dst + (nint)i * dstStride, block);
+                if (add) System.Numerics.Tensors.TensorPrimitives.Add(d, s, d);
+                else s.CopyTo(d);
+            }
+        }
+    }
+
     private readonly struct ChunkJob<TOp>(TOp op, int length) : IParallelJob where TOp : struct, IChunkOp
     {
         public void Execute(int begin, int end, int participant)

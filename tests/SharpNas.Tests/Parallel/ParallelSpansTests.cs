@@ -75,9 +75,44 @@ public sealed unsafe class ParallelSpansTests
         }
     }
 
-    private static float[] Random(SeededRandom rng)
+    [Fact]
+    public void ConcatAboveTheParallelThreshold_CopiesForward_AndStoresOrAddsItsGradients()
     {
-        var v = new float[Length];
+        // [8, 3, 64, 64] and [8, 2, 64, 64]: 163,840 floats out, so the blocks go to the pool. h also feeds a
+        // second branch, so one of its two gradients lands in its pooled (in the second round, dirty) buffer first
+        // and the other is added.
+        var pool = new TensorPool();
+        for (int round = 0; round < 2; round++)
+        {
+            using var scope = pool.BeginStep();
+            ConcatRound(new SeededRandom((ulong)round + 9));
+        }
+    }
+
+    private static void ConcatRound(SeededRandom rng)
+    {
+        Tensor a = Tensor.FromArray(Random(rng, 8 * 3 * 4096), 8, 3, 64, 64), b = Tensor.FromArray(Random(rng, 8 * 2 * 4096), 8, 2, 64, 64);
+        a.RequiresGrad = b.RequiresGrad = true;
+        Tensor w = Tensor.FromArray(Random(rng, 8 * 5 * 4096), 8, 5, 64, 64);
+        Tensor h = F.Scale(a, 1f);
+        Tensor side = F.Sum(F.Scale(h, 3f));
+        Tensor y = F.ConcatChannels(h, b);
+        F.Add(side, F.Sum(F.Mul(y, w))).Backward();   // backprop reaches the concat before the side branch
+        for (int i = 0; i < 8; i++)
+            for (int ch = 0; ch < 5; ch++)
+                for (int p = 0; p < 4096; p += 61)
+                {
+                    int at = (i * 5 + ch) * 4096 + p;
+                    float input = ch < 3 ? a.Span[(i * 3 + ch) * 4096 + p] : b.Span[(i * 2 + ch - 3) * 4096 + p];
+                    Assert.Equal(input, y.Span[at]);
+                    float grad = ch < 3 ? a.Grad!.Span[(i * 3 + ch) * 4096 + p] : b.Grad!.Span[(i * 2 + ch - 3) * 4096 + p];
+                    Assert.Equal(w.Span[at] + (ch < 3 ? 3f : 0f), grad, 5);
+                }
+    }
+
+    private static float[] Random(SeededRandom rng, int count = Length)
+    {
+        var v = new float[count];
         for (int i = 0; i < v.Length; i++) v[i] = rng.NextFloat() * 2 - 1;
         return v;
     }
