@@ -131,7 +131,7 @@ public static class TrainingRun
             PowerWatts = costs.Carbon.PowerWatts,
             GridKgPerKwh = costs.Carbon.GridKgPerKwh,
             Kernels = KernelSet.Active.Name,
-            Threads = Environment.ProcessorCount,
+            Threads = Engine.Parallel.WorkerPool.Default.ThreadCount,
             History = result.History,
             Fingerprint = fingerprint,
             Normalization = normalization,

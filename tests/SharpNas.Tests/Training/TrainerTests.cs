@@ -112,6 +112,8 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains(weights.Tensors, t => t.Name == "fc.weight");
         Assert.Equal(Tiny.Cost(data.Input).Parameters, m.Parameters);
         Assert.True(m.LatencyMs["batch_1"] > 0);
+        // The thread count the kernels ran with (SHARPNAS_THREADS / --threads), not the machine's core count.
+        Assert.Equal(SharpNas.Engine.Parallel.WorkerPool.Default.ThreadCount, m.Threads);
         // Rerunning a finished folder reads the result back instead of training again.
         RunMetrics again = TrainingRun.Execute(Tiny, data, "tiny", Options(epochs: 1), _dir, new CostSettings { LatencyRuns = 1 });
         Assert.Equal(m.TestAccuracy, again.TestAccuracy);
