@@ -342,6 +342,25 @@ public sealed class FastKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(nameof(SimdLevel.Scalar))]
+    [InlineData(nameof(SimdLevel.Vector256))]
+    [InlineData(nameof(SimdLevel.Vector512))]
+    public unsafe void ReluGradient_EveryLengthAroundTheVectorWidths_StoresDyWhereYIsPositive(string levelName)
+    {
+        SimdLevel level = Enum.Parse<SimdLevel>(levelName);
+        var rng = new SeededRandom(12);
+        for (int n = 0; n <= 3 * 16 + 1; n++)
+        {
+            float[] y = Random(rng, n), dy = Random(rng, n), dx = Random(rng, n);   // dx starts dirty: it is overwritten
+            if (n > 2) { y[1] = 0f; y[2] = float.NaN; }
+            float[] expected = new float[n];
+            for (int i = 0; i < n; i++) expected[i] = y[i] > 0f ? dy[i] : 0f;
+            fixed (float* pdx = dx, pdy = dy, py = y) SimdLoops.ReluGradient(pdx, pdy, py, n, level);
+            Assert.Equal(expected, dx);
+        }
+    }
+
     private static float[] Random(SeededRandom rng, int count)
     {
         var v = new float[count];
