@@ -19,7 +19,9 @@ public static partial class F
         public override void Backward(Tensor output, Tensor dy)
         {
             // y > 0 exactly where x > 0, so the output decides which gradients pass.
-            ParallelSpans.ReluGradientAdd(Inputs[0].GradSpanForAccumulation(), dy.Span, output.Span);
+            Span<float> dx = Inputs[0].GradSpanForWrite(out bool fresh);
+            if (fresh) ParallelSpans.ReluGradient(dx, dy.Span, output.Span);
+            else ParallelSpans.ReluGradientAdd(dx, dy.Span, output.Span);
         }
     }
 }
