@@ -125,7 +125,7 @@ public static partial class F
             // The ReLU's backward into a pooled buffer (what the composite's BN-output gradient would hold), then
             // the BN backward from it.
             Tensor dz = Tensor.Empty(output.ShapeArray);
-            ParallelSpans.ReluGradient(dz.Span, dy.Span, output.Span);
+            ParallelSpans.ReluGradient(dz.Span, dy.Span, output.Span, accumulate: false);
             bn.Inputs = Inputs;
             bn.Backward(output, dz);
             dz.ReturnToPool();

@@ -20,8 +20,7 @@ public static partial class F
         {
             // y > 0 exactly where x > 0, so the output decides which gradients pass.
             Span<float> dx = Inputs[0].GradSpanForWrite(out bool fresh);
-            if (fresh) ParallelSpans.ReluGradient(dx, dy.Span, output.Span);
-            else ParallelSpans.ReluGradientAdd(dx, dy.Span, output.Span);
+            ParallelSpans.ReluGradient(dx, dy.Span, output.Span, accumulate: !fresh);
         }
     }
 }

@@ -28,8 +28,13 @@ internal static unsafe class ParallelSpans
 
     public delegate void SpanZip(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y);
 
-    /// <summary>Runs <paramref name="op"/> over <c>[0, length)</c>, split across the pool when the span is large.</summary>
-    public static void For<TOp>(int length, in TOp op) where TOp : struct, IChunkOp => For(WorkerPool.Default, length, op);
+    /// <summary>Runs <paramref name="op"/> over <c>[0, length)</c>, split across the pool when the span is large (a
+    /// small span does not touch the pool, so it is not created for one).</summary>
+    public static void For<TOp>(int length, in TOp op) where TOp : struct, IChunkOp
+    {
+        if (length < MinParallel) op.Apply(0, length);
+        else For(WorkerPool.Default, length, op);
+    }
 
     /// <summary><see cref="For{TOp}(int, in TOp)"/> on a given pool.</summary>
     public static void For<TOp>(WorkerPool pool, int length, in TOp op) where TOp : struct, IChunkOp
@@ -69,18 +74,12 @@ internal static unsafe class ParallelSpans
         fixed (float* pa = a, pb = b, py = y) For(y.Length, new ZipOp(pa, pb, py, zip));
     }
 
-    /// <summary>dx += dy where y &gt; 0 (the backward of ReLU, read from its output).</summary>
-    public static void ReluGradientAdd(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> y)
-    {
-        if (dy.Length != dx.Length || y.Length != dx.Length) throw new ArgumentException("ParallelSpans.ReluGradientAdd: lengths differ");
-        fixed (float* pdx = dx, pdy = dy, py = y) For(dx.Length, new ReluGradientAddOp(pdx, pdy, py, SimdLevels.Best));
-    }
-
-    /// <summary>dx = dy where y &gt; 0, else 0 (the backward of ReLU into a buffer that needs no zero-fill first).</summary>
-    public static void ReluGradient(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> y)
+    /// <summary>The backward of ReLU, read from its output y: dx = dy where y &gt; 0, else 0; or, when
+    /// <paramref name="accumulate"/>, dx += that (into a buffer holding earlier gradients).</summary>
+    public static void ReluGradient(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> y, bool accumulate)
     {
         if (dy.Length != dx.Length || y.Length != dx.Length) throw new ArgumentException("ParallelSpans.ReluGradient: lengths differ");
-        fixed (float* pdx = dx, pdy = dy, py = y) For(dx.Length, new ReluGradientOp(pdx, pdy, py, SimdLevels.Best));
+        fixed (float* pdx = dx, pdy = dy, py = y) For(dx.Length, new ReluGradientOp(pdx, pdy, py, accumulate, SimdLevels.Best));
     }
 
     /// <summary>Block i of <paramref name="count"/> (each <paramref name="block"/> floats) of src, read at
@@ -145,13 +144,12 @@ internal static unsafe class ParallelSpans
             zip(new ReadOnlySpan<float>(a + start, length), new ReadOnlySpan<float>(b + start, length), new Span<float>(y + start, length));
     }
 
-    private readonly struct ReluGradientOp(float* dx, float* dy, float* y, SimdLevel level) : IChunkOp
+    private readonly struct ReluGradientOp(float* dx, float* dy, float* y, bool accumulate, SimdLevel level) : IChunkOp
     {
-        public void Apply(nint start, int length) => SimdLoops.ReluGradient(dx + start, dy + start, y + start, length, level);
-    }
-
-    private readonly struct ReluGradientAddOp(float* dx, float* dy, float* y, SimdLevel level) : IChunkOp
-    {
-        public void Apply(nint start, int length) => SimdLoops.ReluGradientAdd(dx + start, dy + start, y + start, length, level);
+        public void Apply(nint start, int length)
+        {
+            if (accumulate) SimdLoops.ReluGradientAdd(dx + start, dy + start, y + start, length, level);
+            else SimdLoops.ReluGradient(dx + start, dy + start, y + start, length, level);
+        }
     }
 }

@@ -42,11 +42,11 @@ public sealed unsafe class ParallelSpansTests
         ParallelSpans.Map(a, y, static (x, r) => System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, r));
         for (int i = 0; i < Length; i++) Assert.Equal(Math.Max(a[i], 0f), y[i]);
 
-        ParallelSpans.ReluGradient(y, b, a);
+        ParallelSpans.ReluGradient(y, b, a, accumulate: false);
         for (int i = 0; i < Length; i++) Assert.Equal(a[i] > 0 ? b[i] : 0f, y[i]);
 
         float[] acc = (float[])b.Clone();
-        ParallelSpans.ReluGradientAdd(acc, b, a);
+        ParallelSpans.ReluGradient(acc, b, a, accumulate: true);
         for (int i = 0; i < Length; i++) Assert.Equal(a[i] > 0 ? b[i] + b[i] : b[i], acc[i]);
 
         ParallelSpans.Copy(a, y);
