@@ -5,8 +5,8 @@ using SharpNas.Engine.Kernels;
 
 namespace SharpNas.Bench;
 
-/// <summary>`kernels`: times each conv / batch-norm kernel of the ResNet-20 layer shapes (batch 128 by default) on the
-/// active kernel set, one JSON line per kernel and shape, so a change to one kernel can be measured on its own.</summary>
+/// <summary>`kernels`: times each conv / batch-norm kernel of the ResNet-20 layer shapes and NASNet-like pooling
+/// (batch 128 by default) on the active kernel set, one JSON line per kernel and shape, so a change to one kernel can be measured on its own.</summary>
 internal static class KernelBench
 {
     public static int Run(BenchOptions options)
@@ -39,6 +39,17 @@ internal static class KernelBench
                 Report("bn_forward", $"{c}x{g.OH}x{g.OW}", 0, reps, () => k.BatchNormTrainForward(batch, c, hw, y, gamma, beta, 1e-5f, dx.AsSpan(0, y.Length), mean, inv), threads, k.Name);
                 Report("bn_backward", $"{c}x{g.OH}x{g.OW}", 0, reps, () => k.BatchNormTrainBackward(batch, c, hw, y, y, gamma, mean, inv, dx.AsSpan(0, y.Length), dg, db), threads, k.Name);
             }
+        }
+        // NASNet-like 3×3 pooling, stride 1 (normal cells) and 2 (reduction cells), padding 1.
+        foreach (int stride in new[] { 1, 2 })
+        {
+            PoolGeometry g = PoolGeometry.Create("bench", [batch, 32, 32, 32], 3, 3, stride, stride, 1, 1, 1, 1, countIncludePad: false);
+            float[] x = Random(rng, batch * 32 * 32 * 32), y = new float[batch * 32 * g.OH * g.OW], dx = new float[x.Length];
+            string shape = $"32x32x32 k3 s{stride}";
+            Report("maxpool_forward", shape, 0, reps, () => k.MaxPool2dForward(g, x, y), threads, k.Name);
+            Report("maxpool_backward", shape, 0, reps, () => k.MaxPool2dBackward(g, x, y, dx), threads, k.Name);
+            Report("avgpool_forward", shape, 0, reps, () => k.AvgPool2dForward(g, x, y), threads, k.Name);
+            Report("avgpool_backward", shape, 0, reps, () => k.AvgPool2dBackward(g, y, dx), threads, k.Name);
         }
         return 0;
     }

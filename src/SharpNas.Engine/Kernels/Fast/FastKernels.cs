@@ -96,7 +96,7 @@ internal sealed unsafe class FastKernels : KernelSet
     /// <inheritdoc/>
     public override void MaxPool2dBackward(in PoolGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        fixed (float* px = x) fixed (float* pdy = dy) fixed (float* pdx = dx) Pooling.MaxBackward(g, px, pdy, pdx, _pool);
+        fixed (float* px = x) fixed (float* pdy = dy) fixed (float* pdx = dx) Pooling.MaxBackward(g, px, pdy, pdx, _pool, _scratch, _level);
     }
 
     /// <inheritdoc/>

@@ -25,6 +25,12 @@ internal enum KernelSlot
     Accumulators,
     /// <summary>Average pooling: 1/divisor of each output position.</summary>
     InverseDivisors,
+    /// <summary>Max-pool backward: the padded input gradient of one plane.</summary>
+    PaddedGradient,
+    /// <summary>Max-pool backward: the output gradient of one plane laid out as a single run.</summary>
+    RunGradient,
+    /// <summary>Max-pool backward: which outputs of a run have routed their gradient (all bits set) or not (zero).</summary>
+    Claimed,
 }
 
 /// <summary>

@@ -13,8 +13,8 @@ internal static unsafe class Pooling
     public static void AvgForward(in PoolGeometry g, float* x, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
         pool.Run(g.N * g.C, new ForwardJob(g, x, y, isMax: false, scratch, level));
 
-    public static void MaxBackward(in PoolGeometry g, float* x, float* dy, float* dx, WorkerPool pool) =>
-        pool.Run(g.N * g.C, new MaxBackwardJob(g, x, dy, dx));
+    public static void MaxBackward(in PoolGeometry g, float* x, float* dy, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
+        pool.Run(g.N * g.C, new MaxBackwardJob(g, x, dy, dx, scratch, level));
 
     public static void AvgBackward(in PoolGeometry g, float* dy, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
         pool.Run(g.N * g.C, new AvgBackwardJob(g, dy, dx, scratch, level));
@@ -114,33 +114,81 @@ internal static unsafe class Pooling
         }
     }
 
-    private readonly struct MaxBackwardJob(PoolGeometry g, float* x, float* dy, float* dx) : IParallelJob
+    /// <summary>
+    /// Per plane: the window maxima again (as the forward), then one <see cref="SimdLoops.FirstMaximumAdd"/> per tap in
+    /// window order routes each output's gradient to its first maximum in a padded gradient plane. A plane whose
+    /// maxima include −∞ could match the −∞ padding before a real element, so it takes the scalar scan instead.
+    /// </summary>
+    private readonly struct MaxBackwardJob(PoolGeometry g, float* x, float* dy, float* dx, KernelScratch scratch, SimdLevel level) : IParallelJob
     {
         public void Execute(int begin, int end, int participant)
         {
-            int inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            var pg = PlaneGeometry.Of(g);
+            int taps = pg.Taps, inPlane = g.H * g.W, outPlane = g.OH * g.OW, runs = pg.Runs, length = pg.RunLength;
+            int rowStride = pg.SingleRun ? pg.RS : g.OW;   // of an output row in the maxima buffer
+            float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
+            float* dxp = scratch.Floats(participant, KernelSlot.PaddedGradient, pg.PaddedSize);
+            float* max = scratch.Floats(participant, KernelSlot.Run, (nint)runs * length);
+            float* runGradient = pg.SingleRun ? scratch.Floats(participant, KernelSlot.RunGradient, length) : null;
+            float* claimed = scratch.Floats(participant, KernelSlot.Claimed, length);
+            int* offsets = stackalloc int[taps];
+            float* ones = stackalloc float[taps];
+            pg.TapOffsets(offsets);
+            new Span<float>(ones, taps).Fill(1f);
             for (int item = begin; item < end; item++)
             {
                 float* xs = x + (nint)item * inPlane, dxs = dx + (nint)item * inPlane, d = dy + (nint)item * outPlane;
-                for (int oh = 0; oh < g.OH; oh++)
+                pg.Pad(xs, xp, float.NegativeInfinity);
+                for (int r = 0; r < runs; r++)
+                    SimdLoops.MultiTap<MaxTap>(max + (nint)r * length, xp + pg.RunStart(r), length, offsets, ones, taps, float.NegativeInfinity, level);
+                if (AnyNegativeInfinity(max, rowStride))
                 {
-                    int h0 = oh * g.StrideH - g.PadTop, h1 = Math.Min(h0 + g.KH, g.H);
-                    h0 = Math.Max(h0, 0);
-                    for (int ow = 0; ow < g.OW; ow++)
-                    {
-                        int w0 = ow * g.StrideW - g.PadLeft, w1 = Math.Min(w0 + g.KW, g.W);
-                        w0 = Math.Max(w0, 0);
-                        // First maximum in row-major window order; a NaN wins at once (as the reference).
-                        int best = h0 * g.W + w0;
-                        float bestValue = xs[best];
-                        for (int ih = h0; ih < h1 && !float.IsNaN(bestValue); ih++)
-                            for (int iw = w0; iw < w1; iw++)
-                            {
-                                float v = xs[ih * g.W + iw];
-                                if (v > bestValue || float.IsNaN(v)) { best = ih * g.W + iw; bestValue = v; if (float.IsNaN(v)) break; }
-                            }
-                        dxs[best] += d[oh * g.OW + ow];
-                    }
+                    ScanPlane(xs, dxs, d);
+                    continue;
+                }
+                new Span<float>(dxp, pg.PaddedSize).Clear();
+                if (pg.SingleRun) pg.ToRun(d, runGradient, null);
+                for (int r = 0; r < runs; r++)
+                {
+                    float* runDy = pg.SingleRun ? runGradient : d + (nint)r * g.OW;
+                    new Span<float>(claimed, length).Clear();
+                    for (int t = 0; t < taps; t++)
+                        SimdLoops.FirstMaximumAdd(dxp + pg.RunStart(r) + offsets[t], xp + pg.RunStart(r) + offsets[t], max + (nint)r * length,
+                            runDy, claimed, length, level);
+                }
+                pg.AddInterior(dxp, dxs, level);
+            }
+        }
+
+        /// <summary>Whether any real output (not a column past OW of the single-run layout) has a −∞ maximum.</summary>
+        private bool AnyNegativeInfinity(float* max, int rowStride)
+        {
+            for (int oh = 0; oh < g.OH; oh++)
+                if (new ReadOnlySpan<float>(max + (nint)oh * rowStride, g.OW).Contains(float.NegativeInfinity)) return true;
+            return false;
+        }
+
+        /// <summary>The scalar form: each window's first maximum by a scan of x.</summary>
+        private void ScanPlane(float* xs, float* dxs, float* d)
+        {
+            for (int oh = 0; oh < g.OH; oh++)
+            {
+                int h0 = oh * g.StrideH - g.PadTop, h1 = Math.Min(h0 + g.KH, g.H);
+                h0 = Math.Max(h0, 0);
+                for (int ow = 0; ow < g.OW; ow++)
+                {
+                    int w0 = ow * g.StrideW - g.PadLeft, w1 = Math.Min(w0 + g.KW, g.W);
+                    w0 = Math.Max(w0, 0);
+                    // First maximum in row-major window order; a NaN wins at once (as the reference).
+                    int best = h0 * g.W + w0;
+                    float bestValue = xs[best];
+                    for (int ih = h0; ih < h1 && !float.IsNaN(bestValue); ih++)
+                        for (int iw = w0; iw < w1; iw++)
+                        {
+                            float v = xs[ih * g.W + iw];
+                            if (v > bestValue || float.IsNaN(v)) { best = ih * g.W + iw; bestValue = v; if (float.IsNaN(v)) break; }
+                        }
+                    dxs[best] += d[oh * g.OW + ow];
                 }
             }
         }

@@ -208,6 +208,41 @@ internal static unsafe class SimdLoops
         for (; i < n; i++) y[i] += x[i];
     }
 
+    /// <summary>
+    /// One window tap of the max-pool backward: for i &lt; n where <paramref name="claimed"/>[i] is clear and x[i] is
+    /// the window's maximum <paramref name="max"/>[i] (or NaN, which a NaN maximum stands for), dx[i] += dy[i] and
+    /// claimed[i] is set (all bits). Run over the taps in window order, each output's gradient goes to its first
+    /// maximum. Accumulates, so the tail is scalar.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FirstMaximumAdd(float* dx, float* x, float* max, float* dy, float* claimed, nint n, SimdLevel level)
+    {
+        nint i = 0;
+        if (level == SimdLevel.Vector512)
+            for (; i <= n - 16; i += 16)
+            {
+                Vector512<float> v = Vector512.Load(x + i), c = Vector512.Load(claimed + i);
+                Vector512<float> take = Vector512.AndNot(Vector512.Equals(v, Vector512.Load(max + i)) | ~Vector512.Equals(v, v), c);
+                (Vector512.Load(dx + i) + (Vector512.Load(dy + i) & take)).Store(dx + i);
+                (c | take).Store(claimed + i);
+            }
+        if (level >= SimdLevel.Vector256)
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256<float> v = Vector256.Load(x + i), c = Vector256.Load(claimed + i);
+                Vector256<float> take = Vector256.AndNot(Vector256.Equals(v, Vector256.Load(max + i)) | ~Vector256.Equals(v, v), c);
+                (Vector256.Load(dx + i) + (Vector256.Load(dy + i) & take)).Store(dx + i);
+                (c | take).Store(claimed + i);
+            }
+        uint* bits = (uint*)claimed;
+        for (; i < n; i++)
+            if (bits[i] == 0 && (x[i] == max[i] || float.IsNaN(x[i])))
+            {
+                dx[i] += dy[i];
+                bits[i] = uint.MaxValue;
+            }
+    }
+
     /// <summary>dx[i] += y[i] &gt; 0 ? dy[i] : 0 for i &lt; n (the ReLU gradient, read off its output; NaN passes nothing).
     /// Accumulates, so the tail is scalar.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
