@@ -36,16 +36,38 @@ public static partial class F
     /// be recorded.
     /// </summary>
     public static Tensor Conv2dBatchNormEval(Tensor x, Tensor w, in Conv2dOptions o, Tensor? gamma, Tensor? beta,
-        Tensor runningMean, Tensor runningVar, float eps, bool relu)
+        Tensor runningMean, Tensor runningVar, float eps, bool relu) =>
+        Conv2dBatchNormAffine(x, w, o, gamma, beta, runningMean, runningVar, eps, relu, residual: null, preActivation: null);
+
+    /// <summary>
+    /// <c>Relu(BatchNorm2d(Conv2d(x, w, null, o)) + residual)</c> in evaluation mode as one kernel call, the end of an
+    /// inference residual block: the affine step, the addition and the ReLU run on each output row while it is in
+    /// cache. <paramref name="sum"/> receives the pre-ReLU sum (what a block exposes as its features). Values are those
+    /// of the separate ops, bit for bit. Inference only: throws when a graph would be recorded.
+    /// </summary>
+    public static Tensor Conv2dBatchNormAddReluEval(Tensor x, Tensor w, in Conv2dOptions o, Tensor? gamma, Tensor? beta,
+        Tensor runningMean, Tensor runningVar, float eps, Tensor residual, out Tensor sum)
+    {
+        if (GradMode.ShouldRecord(residual))
+            throw new InvalidOperationException("Conv2dBatchNormAddReluEval is for inference: call it without gradient recording");
+        sum = Tensor.Empty(residual.ShapeArray);
+        return Conv2dBatchNormAffine(x, w, o, gamma, beta, runningMean, runningVar, eps, relu: true, residual, sum);
+    }
+
+    private static Tensor Conv2dBatchNormAffine(Tensor x, Tensor w, in Conv2dOptions o, Tensor? gamma, Tensor? beta,
+        Tensor runningMean, Tensor runningVar, float eps, bool relu, Tensor? residual, Tensor? preActivation)
     {
         if (GradMode.ShouldRecord(x, w, gamma) || (beta is not null && GradMode.ShouldRecord(beta)))
             throw new InvalidOperationException("Conv2dBatchNormEval is for inference: call it without gradient recording");
         ConvGeometry g = ConvGeometry.Create("Conv2d", x.Shape, w.Shape, o.StrideH, o.StrideW, o.PadTop, o.PadLeft,
             o.PadBottom, o.PadRight, o.DilationH, o.DilationW, o.Groups);
+        if (residual is not null && !residual.HasShape([g.N, g.Cout, g.OH, g.OW]))
+            throw new ArgumentException($"Conv2d: residual {residual.ShapeString} must match the output [{g.N}, {g.Cout}, {g.OH}, {g.OW}]");
         Tensor scale = Tensor.Empty(g.Cout), shift = Tensor.Empty(g.Cout);
         BatchNormEvalAffine(gamma, beta, runningMean, runningVar, eps, scale.Span, shift.Span);
         Tensor y = Tensor.Empty(g.N, g.Cout, g.OH, g.OW);
-        KernelSet.Active.Conv2dForwardAffine(g, x.Span, w.Span, scale.Span, shift.Span, relu, y.Span);
+        KernelSet.Active.Conv2dForwardAffine(g, x.Span, w.Span, scale.Span, shift.Span, relu, y.Span,
+            residual is null ? default : residual.Span, preActivation is null ? default : preActivation.Span);
         scale.ReturnToPool();
         shift.ReturnToPool();
         return y;

@@ -42,26 +42,40 @@ public abstract class KernelSet
     /// <summary>y = conv(x, w) + bias (bias may be empty).</summary>
     public abstract void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y);
     /// <summary>
-    /// y = conv(x, w)·scale + shift per output channel, then max(y, 0) when <paramref name="relu"/>: a convolution
-    /// followed by an evaluation-mode batch norm (and ReLU) in one call. The affine step is the same two roundings
-    /// (multiply, then add) as the separate ops, so the result is theirs bit for bit. The base implementation runs
-    /// the conv, then the affine step over y; fast sets apply it while the output is still in cache.
+    /// y = conv(x, w)·scale + shift per output channel, then + <paramref name="residual"/> when it is not empty (its
+    /// sum also stored into <paramref name="preActivation"/> when that is not empty), then max(y, 0) when
+    /// <paramref name="relu"/>: a convolution followed by an evaluation-mode batch norm (a residual addition) and a ReLU
+    /// in one call. The affine step is the same two roundings (multiply, then add) as the separate ops, so the result is
+    /// theirs bit for bit. The base implementation runs the conv, then the rest over y row by row; fast sets apply it
+    /// while the output is still in cache.
     /// </summary>
     public virtual void Conv2dForwardAffine(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y)
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y,
+        ReadOnlySpan<float> residual = default, Span<float> preActivation = default)
     {
         Conv2dForward(g, x, w, default, y);
         int p = g.OH * g.OW;
         for (int n = 0; n < g.N; n++)
             for (int c = 0; c < g.Cout; c++)
-                ApplyAffine(y.Slice((n * g.Cout + c) * p, p), scale[c], shift[c], relu);
+            {
+                int at = (n * g.Cout + c) * p;
+                ApplyAffine(y.Slice(at, p), scale[c], shift[c], relu, residual.IsEmpty ? default : residual.Slice(at, p),
+                    preActivation.IsEmpty ? default : preActivation.Slice(at, p));
+            }
     }
 
-    /// <summary>row = row·scale + shift (two roundings), then max(row, 0) when <paramref name="relu"/>.</summary>
-    internal static void ApplyAffine(Span<float> row, float scale, float shift, bool relu)
+    /// <summary>row = row·scale + shift (two roundings), then + <paramref name="residual"/> (when not empty, the sum
+    /// copied to <paramref name="preActivation"/> when that is not empty), then max(row, 0) when <paramref name="relu"/>.</summary>
+    internal static void ApplyAffine(Span<float> row, float scale, float shift, bool relu,
+        ReadOnlySpan<float> residual = default, Span<float> preActivation = default)
     {
         System.Numerics.Tensors.TensorPrimitives.Multiply(row, scale, row);
         System.Numerics.Tensors.TensorPrimitives.Add(row, shift, row);
+        if (!residual.IsEmpty)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(row, residual, row);
+            if (!preActivation.IsEmpty) row.CopyTo(preActivation);
+        }
         if (relu) System.Numerics.Tensors.TensorPrimitives.Max(row, 0f, row);
     }
 

@@ -70,14 +70,11 @@ public sealed class BottleneckBlock : Module<Tensor, Tensor>, IResidualBlock
         b.Release(a);
         b = _bn2.ForwardRelu(a);                          // [N, width, H/stride, W/stride]
         a.Release(b);
-        a = _conv3.Forward(b);
-        b.Release(a);
-        Tensor y = _bn3.Forward(a);                       // [N, 4·width, H/stride, W/stride]
-        a.Release(y);
         Tensor shortcut = _projection is null ? x : _projection.Forward(x);
-        LastAddition = F.Add(y, shortcut);
-        y.Release(LastAddition);
-        if (!ReferenceEquals(shortcut, x)) shortcut.Release(LastAddition);
-        return F.Relu(LastAddition);
+        Tensor output = _bn3.ForwardAfterAddRelu(_conv3, b, shortcut, out Tensor sum);   // [N, 4·width, H/stride, W/stride]
+        b.Release(output);
+        if (!ReferenceEquals(shortcut, x)) shortcut.Release(output);
+        LastAddition = sum;
+        return output;
     }
 }

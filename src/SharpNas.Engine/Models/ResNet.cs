@@ -44,13 +44,12 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, IResidualBlock
     public override Tensor Forward(Tensor x)
     {
         Tensor b = _bn1.ForwardAfter(_conv1, x, relu: true);
-        Tensor y = _bn2.ForwardAfter(_conv2, b);
-        b.Release(y);
         Tensor shortcut = !_reshapes ? x : _projection is not null ? _projection.Forward(x) : F.ShortcutA(x, _outChannels, _stride);
-        LastAddition = F.Add(y, shortcut);
-        y.Release(LastAddition);
-        if (!ReferenceEquals(shortcut, x)) shortcut.Release(LastAddition);
-        return F.Relu(LastAddition);
+        Tensor output = _bn2.ForwardAfterAddRelu(_conv2, b, shortcut, out Tensor sum);
+        b.Release(output);
+        if (!ReferenceEquals(shortcut, x)) shortcut.Release(output);
+        LastAddition = sum;
+        return output;
     }
 }
 

@@ -95,13 +95,32 @@ public sealed class BatchNorm2d : Module<Tensor, Tensor>
     /// </summary>
     public Tensor ForwardAfter(Conv2d conv, Tensor x, bool relu = false)
     {
-        if (!Training && conv.Bias is null && !GradMode.ShouldRecord(x, conv.Weight, Weight) && !(Bias is not null && GradMode.ShouldRecord(Bias)))
+        if (FusesWith(conv, x))
             return F.Conv2dBatchNormEval(x, conv.Weight, conv.Options, Weight, Bias, RunningMean, RunningVar, Eps, relu);
         Tensor a = conv.Forward(x);
         Tensor b = relu ? ForwardRelu(a) : Forward(a);
         a.Release(b);
         return b;
     }
+
+    /// <summary>
+    /// <c>Relu(Forward(conv.Forward(x)) + residual)</c>, the end of a residual block, with the pre-ReLU sum in
+    /// <paramref name="sum"/>. In inference one kernel call (<see cref="F.Conv2dBatchNormAddReluEval"/>); otherwise the
+    /// separate ops, intermediates released once read.
+    /// </summary>
+    public Tensor ForwardAfterAddRelu(Conv2d conv, Tensor x, Tensor residual, out Tensor sum)
+    {
+        if (FusesWith(conv, x) && !GradMode.ShouldRecord(residual))
+            return F.Conv2dBatchNormAddReluEval(x, conv.Weight, conv.Options, Weight, Bias, RunningMean, RunningVar, Eps, residual, out sum);
+        Tensor y = ForwardAfter(conv, x);
+        sum = F.Add(y, residual);
+        y.Release(sum);
+        return F.Relu(sum);
+    }
+
+    /// <summary>Whether <paramref name="conv"/> then this batch norm can run as one inference kernel call.</summary>
+    private bool FusesWith(Conv2d conv, Tensor x) =>
+        !Training && conv.Bias is null && !GradMode.ShouldRecord(x, conv.Weight, Weight) && !(Bias is not null && GradMode.ShouldRecord(Bias));
 }
 
 /// <summary>Fully connected layer y = x·Wᵀ + b, initialised as PyTorch's default U(±1/√in).</summary>

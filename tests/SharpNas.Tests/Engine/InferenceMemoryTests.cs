@@ -104,7 +104,9 @@ public sealed class InferenceMemoryTests(ITestOutputHelper output)
         output.WriteLine($"peak pooled bytes: {peakReleasing:N0} releasing vs {peakKeeping:N0} keeping; " +
             $"allocated {allocatedReleasing:N0} vs {allocatedKeeping:N0}");
         Assert.True(peakReleasing * 4 < peakKeeping, $"peak {peakReleasing:N0} B is not a quarter of {peakKeeping:N0} B");
-        Assert.True(allocatedReleasing * 4 < allocatedKeeping, $"allocated {allocatedReleasing:N0} B is not a quarter of {allocatedKeeping:N0} B");
+        // A block's fused conv + BN + add + ReLU holds four activations at once (its input, conv2's input, the sum and
+        // the output), and the pool keeps each stage's buffers when the next stage needs another size: about 29 %.
+        Assert.True(allocatedReleasing * 3 < allocatedKeeping, $"allocated {allocatedReleasing:N0} B is not a third of {allocatedKeeping:N0} B");
     }
 
     [Fact]
@@ -148,8 +150,14 @@ public sealed class InferenceMemoryTests(ITestOutputHelper output)
             for (int s = 0; s < stages.Length; s++) Assert.Equal(features[s], stages[s].ToArray());
         }
 
-        // With gradients recorded (eval mode, nothing released) the values are the same.
-        using (pool.BeginStep()) Assert.Equal(logits, net.Forward(Input(images, 8)).ToArray());
+        // With gradients recorded (eval mode, nothing released, the separate ops instead of the fused inference
+        // kernels) the values are the same.
+        using (pool.BeginStep())
+        {
+            Assert.Equal(logits, net.Forward(Input(images, 8)).ToArray());
+            Tensor[] stages = net.StageFeatures();
+            for (int s = 0; s < stages.Length; s++) Assert.Equal(features[s], stages[s].ToArray());
+        }
     }
 
     [Fact]

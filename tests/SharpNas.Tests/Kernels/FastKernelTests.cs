@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using SharpNas.Engine;
 using SharpNas.Engine.Kernels;
 using SharpNas.Engine.Kernels.Fast;
@@ -133,7 +134,7 @@ public sealed class FastKernelTests
 
     [Theory]
     [MemberData(nameof(LevelsAndThreads))]
-    public void Conv2dForwardAffine_EqualsTheConvThenTheAffineStep_BitForBit(string levelName, int threads)
+    public void Conv2dForwardAffine_EqualsTheConvThenTheAffineStepResidualAndRelu_BitForBit(string levelName, int threads)
     {
         var level = Enum.Parse<SimdLevel>(levelName);
         using var pool = new WorkerPool(threads);
@@ -143,19 +144,31 @@ public sealed class FastKernelTests
         {
             ConvGeometry g = c.Geometry();
             float[] x = Random(rng, g.N * g.Cin * g.H * g.W), w = Random(rng, g.Cout * g.CinPerGroup * g.KH * g.KW);
-            float[] scale = Random(rng, g.Cout), shift = Random(rng, g.Cout);
-            foreach (bool relu in new[] { false, true })
-            {
-                float[] expected = new float[g.N * g.Cout * g.OH * g.OW], actual = new float[expected.Length];
-                fast.Conv2dForward(g, x, w, default, expected);
-                int p = g.OH * g.OW;
-                for (int n = 0; n < g.N; n++)
-                    for (int co = 0; co < g.Cout; co++)
-                        KernelSet.ApplyAffine(expected.AsSpan((n * g.Cout + co) * p, p), scale[co], shift[co], relu);
-                fast.Conv2dForwardAffine(g, x, w, scale, shift, relu, actual);
-                Assert.True(expected.AsSpan().SequenceEqual(actual), $"{level} threads={threads} {c} relu={relu}");
-                if (relu) Assert.All(actual, v => Assert.True(v >= 0));
-            }
+            float[] scale = Random(rng, g.Cout), shift = Random(rng, g.Cout), residual = Random(rng, g.N * g.Cout * g.OH * g.OW);
+            foreach ((bool relu, bool withResidual) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                foreach (KernelSet kernels in new KernelSet[] { fast, KernelSet.Reference })
+                {
+                    // The separate steps on this set's own conv: affine, + residual (the sum kept), ReLU.
+                    float[] expected = new float[residual.Length], expectedSum = new float[residual.Length];
+                    kernels.Conv2dForward(g, x, w, default, expected);
+                    int p = g.OH * g.OW;
+                    for (int n = 0; n < g.N; n++)
+                        for (int co = 0; co < g.Cout; co++)
+                        {
+                            Span<float> row = expected.AsSpan((n * g.Cout + co) * p, p);
+                            KernelSet.ApplyAffine(row, scale[co], shift[co], relu: false);
+                            if (withResidual) TensorPrimitives.Add(row, residual.AsSpan((n * g.Cout + co) * p, p), row);
+                        }
+                    expected.CopyTo(expectedSum, 0);
+                    if (relu) TensorPrimitives.Max(expected, 0f, expected);
+
+                    float[] actual = new float[expected.Length], sum = new float[expected.Length];
+                    kernels.Conv2dForwardAffine(g, x, w, scale, shift, relu, actual, withResidual ? residual : default, withResidual ? sum : default);
+                    string what = $"{kernels.Name} {level} threads={threads} {c} relu={relu} residual={withResidual}";
+                    Assert.True(expected.AsSpan().SequenceEqual(actual), what);
+                    if (withResidual) Assert.True(expectedSum.AsSpan().SequenceEqual(sum), what + " sum");
+                    if (relu) Assert.All(actual, v => Assert.True(v >= 0));
+                }
         }
     }
 

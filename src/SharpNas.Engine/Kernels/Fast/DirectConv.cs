@@ -495,9 +495,12 @@ internal readonly record struct TransposedPartial(int Groups, int CoutPerGroup, 
 
 /// <summary>
 /// What the forward does with each finished output row: add a bias (<paramref name="bias"/>), or apply an
-/// evaluation-mode batch norm (<paramref name="scale"/>, <paramref name="shift"/>) and optionally a ReLU, per channel.
+/// evaluation-mode batch norm (<paramref name="scale"/>, <paramref name="shift"/>), then add a residual and keep the sum
+/// (<paramref name="residual"/>, <paramref name="preActivation"/>: tensors laid out as the output
+/// <paramref name="output"/>), then optionally a ReLU, per channel.
 /// </summary>
-internal readonly unsafe struct ConvEpilogue(float* bias, float* scale = null, float* shift = null, bool relu = false)
+internal readonly unsafe struct ConvEpilogue(float* bias, float* scale = null, float* shift = null, bool relu = false,
+    float* output = null, float* residual = null, float* preActivation = null)
 {
     /// <summary>dst (=, or += when <paramref name="accumulate"/>) the epilogue of src, <paramref name="length"/> values of channel <paramref name="channel"/>.</summary>
     public void Write(float* dst, float* src, int length, int channel, bool accumulate)
@@ -509,7 +512,13 @@ internal readonly unsafe struct ConvEpilogue(float* bias, float* scale = null, f
             SimdLoops.Add(dst, src, length, SimdLevel.Vector256);
             return;
         }
-        SimdLoops.ScaleShift(dst, src, 1f, bias is null ? 0f : bias[channel], length, SimdLevel.Vector256);
-        if (scale is not null) KernelSet.ApplyAffine(new Span<float>(dst, length), scale[channel], shift[channel], relu);
+        if (scale is null)
+        {
+            SimdLoops.ScaleShift(dst, src, 1f, bias is null ? 0f : bias[channel], length, SimdLevel.Vector256);
+            return;
+        }
+        long at = dst - output;   // where this row sits in the output, and so in the residual and the sum
+        SimdLoops.AffineEpilogue(dst, src, scale[channel], shift[channel], residual is null ? null : residual + at,
+            preActivation is null ? null : preActivation + at, relu, length);
     }
 }

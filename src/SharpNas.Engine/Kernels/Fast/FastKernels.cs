@@ -56,15 +56,20 @@ internal sealed unsafe class FastKernels : KernelSet
 
     /// <inheritdoc/>
     public override void Conv2dForwardAffine(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y)
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y,
+        ReadOnlySpan<float> residual = default, Span<float> preActivation = default)
     {
         if (!DirectConv.Applies(g, _level))
         {
-            base.Conv2dForwardAffine(g, x, w, scale, shift, relu, y);
+            base.Conv2dForwardAffine(g, x, w, scale, shift, relu, y, residual, preActivation);
             return;
         }
         fixed (float* px = x) fixed (float* pw = w) fixed (float* ps = scale) fixed (float* pt = shift) fixed (float* py = y)
-            DirectConv.Forward(g, px, ConvWeights.Plain(pw), new ConvEpilogue(null, ps, pt, relu), py, accumulate: false, _pool, _scratch, _level);
+        fixed (float* pr = residual) fixed (float* pa = preActivation)
+        {
+            var epilogue = new ConvEpilogue(null, ps, pt, relu, py, residual.IsEmpty ? null : pr, preActivation.IsEmpty ? null : pa);
+            DirectConv.Forward(g, px, ConvWeights.Plain(pw), epilogue, py, accumulate: false, _pool, _scratch, _level);
+        }
     }
 
     /// <inheritdoc/>

@@ -398,6 +398,39 @@ internal static unsafe class SimdLoops
         return (sum, dot);
     }
 
+    /// <summary>
+    /// The evaluation-mode batch-norm epilogue of a conv row: y[i] = x[i]·scale + shift (two roundings, as the separate
+    /// ops), then + residual[i] when <paramref name="residual"/> is not null (that sum also stored to
+    /// <paramref name="sum"/> when it is not null), then max(y[i], 0) when <paramref name="relu"/>. A pure write.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AffineEpilogue(float* y, float* x, float scale, float shift, float* residual, float* sum, bool relu, nint n)
+    {
+        nint i = 0;
+        Vector256<float> vs = Vector256.Create(scale), vt = Vector256.Create(shift);
+        for (; i <= n - 8; i += 8)
+        {
+            Vector256<float> v = Vector256.Load(x + i) * vs + vt;
+            if (residual is not null)
+            {
+                v += Vector256.Load(residual + i);
+                if (sum is not null) v.Store(sum + i);
+            }
+            if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+            v.Store(y + i);
+        }
+        for (; i < n; i++)
+        {
+            float v = x[i] * scale + shift;
+            if (residual is not null)
+            {
+                v += residual[i];
+                if (sum is not null) sum[i] = v;
+            }
+            y[i] = relu ? (v > 0f || float.IsNaN(v) ? v : 0f) : v;
+        }
+    }
+
     /// <summary>y[i] = x[i]·a + b (a pure write).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleShift(float* y, float* x, float a, float b, nint n, SimdLevel level)
