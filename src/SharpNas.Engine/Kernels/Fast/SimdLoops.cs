@@ -96,13 +96,15 @@ internal static unsafe class SimdLoops
     /// copies of one vector, each loaded vector of <paramref name="a"/> feeding up to eight FMAs. Each tap's sum is
     /// kept in float lanes over all runs and added to acc[t] once.
     /// </summary>
-    /// <remarks>At <see cref="SimdLevel.Vector256"/> the runs are read in whole vectors: a must hold zeros, and b
-    /// finite values, from <paramref name="length"/> up to the next multiple of 8 of every run.</remarks>
+    /// <remarks>From <see cref="SimdLevel.Vector256"/> up the runs are read in whole 256-bit vectors: a must hold zeros,
+    /// and b finite values, from <paramref name="length"/> up to the next multiple of 8 of every run. AVX-512 takes the
+    /// same 8-taps-per-load path: measured on Zen 4, it made the depthwise backward-weight 1.35× (stride 1) and 1.8×
+    /// (stride 2) faster than one 512-bit dot product per tap, which loads a again for every FMA.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiDot(float* a, nint aStride, float* b, nint bStride, int runs, nint length, int* offsets, int taps,
         double* acc, SimdLevel level)
     {
-        if (level != SimdLevel.Vector256)
+        if (level < SimdLevel.Vector256)
         {
             for (int t = 0; t < taps; t++)
             {
