@@ -61,6 +61,8 @@ public sealed class FastKernelTests
         new(1, 2, 20, 37, 2, 3, 3, Pad: (1, 1, 1, 1), Groups: 2),                         // depthwise, long runs: four vectors per pass
         new(1, 2, 9, 11, 4, 3, 3, Pad: (2, 2, 2, 2), Dilation: (2, 2), Groups: 2),        // depthwise ×2, dilation, stride 1
         new(2, 3, 8, 8, 3, 2, 2, Stride: (2, 2), Groups: 3),                              // depthwise 2×2 stride 2: a block of 4 taps
+        new(2, 3, 11, 10, 6, 3, 3, Stride: (2, 2), Pad: (2, 1, 1, 2), Dilation: (2, 2), Groups: 3),   // depthwise ×2 on phase planes: dilation 2 leaves three planes untapped
+        new(1, 2, 12, 40, 2, 5, 5, Stride: (2, 3), Pad: (2, 2, 2, 2), Groups: 2),         // depthwise, uneven strides: six phase planes
         new(2, 12, 10, 14, 16, 3, 3, Pad: (1, 1, 1, 1)),                                  // AVX-512 16 × 16 tile: 108 taps, whole tiles
         new(1, 8, 7, 13, 32, 3, 3, Pad: (1, 1, 1, 1)),                                    // 16 × 16 tile: grid of 105, a partial last tile
     ];

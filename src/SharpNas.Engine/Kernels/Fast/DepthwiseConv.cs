@@ -28,7 +28,7 @@ internal static unsafe class DepthwiseConv
             var pg = PlaneGeometry.Of(g);
             int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
             float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
-            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : 1);
+            float* run = scratch.Floats(participant, KernelSlot.Run, pg.RunLength);
             int* offsets = stackalloc int[taps];
             pg.TapOffsets(offsets);
             for (int item = begin; item < end; item++)
@@ -39,18 +39,8 @@ internal static unsafe class DepthwiseConv
                 {
                     int co = ci * mult + j;
                     float b = bias is null ? 0f : bias[co];
-                    float* wt = w + (nint)co * taps;
-                    float* yo = y + ((nint)n * g.Cout + co) * outPlane;
-                    if (pg.SingleRun)
-                    {
-                        SimdLoops.MultiTap<MultiplyAddTap>(run, xp, pg.RunLength, offsets, wt, taps, b, level);
-                        pg.FromRun(run, yo);
-                    }
-                    else
-                    {
-                        for (int oh = 0; oh < g.OH; oh++)
-                            SimdLoops.MultiTap<MultiplyAddTap>(yo + oh * g.OW, xp + pg.RunStart(oh), g.OW, offsets, wt, taps, b, level);
-                    }
+                    SimdLoops.MultiTap<MultiplyAddTap>(run, xp, pg.RunLength, offsets, w + (nint)co * taps, taps, b, level);
+                    pg.FromRun(run, y + ((nint)n * g.Cout + co) * outPlane);
                 }
             }
         }
@@ -62,40 +52,13 @@ internal static unsafe class DepthwiseConv
         {
             var pg = PlaneGeometry.Of(g);
             int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+            // Instead of scattering every tap of the gradient run into the padded planes (a load, a load and a store
+            // per FMA), gather: padded value q = Σ_t w[t]·run[q − offset[t]] (PlaneGeometry.GatherAddInterior). Each
+            // multiplier's run sits at `span` floats from the previous one in a zero-margined buffer, so all
+            // multipliers' taps are one tap list.
             int* offsets = stackalloc int[taps];
             pg.TapOffsets(offsets);
             float* dxp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
-            if (pg.SingleRun)
-            {
-                Gather(begin, end, participant, pg, offsets, dxp);
-                return;
-            }
-            for (int item = begin; item < end; item++)
-            {
-                int n = item / g.Cin, ci = item % g.Cin;
-                new Span<float>(dxp, pg.PaddedSize).Clear();
-                for (int j = 0; j < mult; j++)
-                {
-                    int co = ci * mult + j;
-                    float* wt = w + (nint)co * taps;
-                    float* d = dy + ((nint)n * g.Cout + co) * outPlane;
-                    for (int oh = 0; oh < g.OH; oh++)
-                        for (int t = 0; t < taps; t++)
-                            SimdLoops.Axpy(dxp + pg.RunStart(oh) + offsets[t], d + oh * g.OW, wt[t], g.OW, level);
-                }
-                pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
-            }
-        }
-
-        /// <summary>
-        /// Single-run layout: instead of scattering every tap of the gradient run into the padded plane (a load, a
-        /// load and a store per FMA), gather: padded value q = Σ_t w[t]·run[q − offset[t]], one <see cref="SimdLoops.MultiTap{TOp}"/>
-        /// over the plane's interior rows. Each multiplier's run sits at <c>span</c> floats from the previous one in a
-        /// zero-margined buffer, so all multipliers' taps are one tap list.
-        /// </summary>
-        private void Gather(int begin, int end, int participant, in PlaneGeometry pg, int* offsets, float* dxp)
-        {
-            int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
             int reach = PlaneGeometry.Reach(offsets, taps);
             int span = pg.PaddedSize + reach;
             float* runs = scratch.Floats(participant, KernelSlot.Run, (nint)mult * span);
@@ -119,15 +82,14 @@ internal static unsafe class DepthwiseConv
         {
             var pg = PlaneGeometry.Of(g);
             int taps = pg.Taps, mult = g.Cout / g.Cin, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
-            // The gradient as runs padded with zeros to whole vectors (SimdLoops.MultiDot reads whole vectors): the
-            // single run, or one run per output row at a stride of whole vectors. The padded input gets a vector of
-            // zero slack past its end for the same reason.
-            int runLength = pg.SingleRun ? pg.RunLength : g.OW, runStride = (runLength + 7) & ~7, runs = pg.Runs;
+            // The gradient run padded with zeros to whole vectors (SimdLoops.MultiDot reads whole vectors); the padded
+            // input gets a vector of zero slack past its end for the same reason.
+            int runLength = pg.RunLength, runStride = (runLength + 7) & ~7;
             float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize + 8);
-            float* run = scratch.Floats(participant, KernelSlot.Run, Math.Max(pg.SingleRun ? pg.OH * pg.RS : 0, runs * runStride));
+            float* run = scratch.Floats(participant, KernelSlot.Run, runStride);
             double* acc = scratch.Doubles(participant, KernelSlot.Accumulators, (nint)mult * taps);
             new Span<float>(xp + pg.PaddedSize, 8).Clear();
-            for (int r = 0; r < runs; r++) new Span<float>(run + r * runStride + runLength, runStride - runLength).Clear();
+            new Span<float>(run + runLength, runStride - runLength).Clear();
             int* offsets = stackalloc int[taps];
             pg.TapOffsets(offsets);
             for (int ci = begin; ci < end; ci++)
@@ -138,12 +100,8 @@ internal static unsafe class DepthwiseConv
                     pg.Pad(x + ((nint)n * g.Cin + ci) * inPlane, xp, 0f);
                     for (int j = 0; j < mult; j++)
                     {
-                        float* d = dy + ((nint)n * g.Cout + ci * mult + j) * outPlane;
-                        if (pg.SingleRun) pg.ToRun(d, run, null);
-                        else
-                            for (int oh = 0; oh < g.OH; oh++)
-                                Buffer.MemoryCopy(d + oh * g.OW, run + oh * runStride, (long)g.OW * sizeof(float), (long)g.OW * sizeof(float));
-                        SimdLoops.MultiDot(run, runStride, xp, pg.SH * pg.RS, runs, runLength, offsets, taps, acc + j * taps, level);
+                        pg.ToRun(dy + ((nint)n * g.Cout + ci * mult + j) * outPlane, run, null);
+                        SimdLoops.MultiDot(run, runStride, xp, 0, 1, runLength, offsets, taps, acc + j * taps, level);
                     }
                 }
                 for (int j = 0; j < mult; j++)

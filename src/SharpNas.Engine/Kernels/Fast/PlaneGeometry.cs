@@ -1,26 +1,22 @@
 namespace SharpNas.Engine.Kernels.Fast;
 
 /// <summary>
-/// How the direct (depthwise and pooling) kernels lay out one H×W plane: padded to PH = H + padTop + padBottom
-/// rows of PW = W + padLeft + padRight columns, each padded row stored as <c>SW</c> column phases of
-/// <see cref="LW"/> = ⌈PW/SW⌉ values (phase r holds columns r, r+SW, r+2·SW, …). With that layout the input values a
-/// window tap reads for consecutive outputs of a row are contiguous whatever the stride, so every tap is a
-/// plain vector loop.
+/// How the direct (depthwise and pooling) kernels lay out one H×W plane: padded to PH = H + padTop + padBottom rows
+/// of PW = W + padLeft + padRight columns, then split into SH·SW phase planes of <see cref="LH"/> × <see cref="LW"/>
+/// values (phase (a, b) holds the padded rows ≡ a mod SH and the columns ≡ b mod SW, in order). Each window tap reads
+/// one phase plane at stride 1 in both directions, so for the outputs in row-major order every tap is one contiguous
+/// vector loop whatever the stride: output (oh, ow) lives at <c>oh·RS + ow</c> of a single "run" with the phase row
+/// stride <see cref="RS"/> = LW, and tap (kh, kw) reads the padded planes at <c>run index + TapOffset(kh, kw)</c>.
+/// The RS − OW columns past each output row are computed and discarded (or, for gradients, held at zero). At stride 1
+/// there is one phase plane, the padded plane itself.
 /// </summary>
-/// <remarks>
-/// When the row stride SH is 1 the kernels treat a whole output plane as one run: output (oh, ow) lives at
-/// <c>oh·RS + ow</c> of a run buffer with the padded row stride <see cref="RS"/>, and tap (kh, kw) reads the padded
-/// plane at <c>run index + TapOffset(kh, kw)</c>; the RS − OW columns past each output row are computed and
-/// discarded (or, for gradients, held at zero). Otherwise each output row is its own run of OW values that starts
-/// at padded row oh·SH.
-/// </remarks>
 internal readonly struct PlaneGeometry
 {
     public readonly int H, W, OH, OW, KH, KW, SH, SW, DH, DW, PadTop, PadLeft;
     /// <summary>Padded rows and columns.</summary>
     public readonly int PH, PW;
-    /// <summary>Values per column phase, and the stored length of one padded row (SW·LW).</summary>
-    public readonly int LW, RS;
+    /// <summary>Rows and columns of each phase plane: ⌈PH/SH⌉ and ⌈PW/SW⌉.</summary>
+    public readonly int LH, LW;
 
     public PlaneGeometry(int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int dh, int dw,
         int padTop, int padLeft, int padBottom, int padRight)
@@ -29,8 +25,8 @@ internal readonly struct PlaneGeometry
         PadTop = padTop; PadLeft = padLeft;
         PH = h + padTop + padBottom;
         PW = w + padLeft + padRight;
+        LH = (PH + sh - 1) / sh;
         LW = (PW + sw - 1) / sw;
-        RS = sw * LW;
     }
 
     public static PlaneGeometry Of(in ConvGeometry g) => new(g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.StrideH, g.StrideW,
@@ -39,76 +35,99 @@ internal readonly struct PlaneGeometry
     public static PlaneGeometry Of(in PoolGeometry g) => new(g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.StrideH, g.StrideW,
         1, 1, g.PadTop, g.PadLeft, g.PadBottom, g.PadRight);
 
-    /// <summary>Floats of one padded plane.</summary>
-    public int PaddedSize => PH * RS;
-    /// <summary>Whole plane as one run (row stride 1).</summary>
-    public bool SingleRun => SH == 1;
-    /// <summary>Values of one run: the whole plane with padded row stride, or one output row.</summary>
-    public int RunLength => SingleRun ? (OH - 1) * RS + OW : OW;
-    /// <summary>Runs per plane.</summary>
-    public int Runs => SingleRun ? 1 : OH;
-    /// <summary>Where run r starts in the padded plane.</summary>
-    public int RunStart(int r) => r * SH * RS;
+    /// <summary>Row stride of the run (and of each phase plane).</summary>
+    public int RS => LW;
+    /// <summary>Phase planes: SH·SW.</summary>
+    public int Phases => SH * SW;
+    /// <summary>Floats of one phase plane.</summary>
+    public int PhaseSize => LH * LW;
+    /// <summary>Floats of the padded planes.</summary>
+    public int PaddedSize => Phases * PhaseSize;
+    /// <summary>Values of the run: OH rows at stride RS, the last one OW long.</summary>
+    public int RunLength => (OH - 1) * RS + OW;
     /// <summary>Taps per window.</summary>
     public int Taps => KH * KW;
 
-    /// <summary>Offset in the padded plane of padded column c of row 0.</summary>
-    public int Column(int c) => c % SW * LW + c / SW;
+    /// <summary>Offset in the padded planes of padded row <paramref name="r"/>, column <paramref name="c"/>.</summary>
+    public int Position(int r, int c) => (r % SH * SW + c % SW) * PhaseSize + r / SH * LW + c / SW;
+
+    /// <summary>The phase plane tap t = kh·KW + kw reads.</summary>
+    public int PhaseOfTap(int t) => t / KW * DH % SH * SW + t % KW * DW % SW;
 
     /// <summary>Fills offsets[t] (t = kh·KW + kw) with the padded-plane offset of tap (kh, kw) relative to a run.</summary>
     public unsafe void TapOffsets(int* offsets)
     {
         for (int kh = 0; kh < KH; kh++)
             for (int kw = 0; kw < KW; kw++)
-                offsets[kh * KW + kw] = kh * DH * RS + Column(kw * DW);
+                offsets[kh * KW + kw] = Position(kh * DH, kw * DW);
     }
 
-    /// <summary>Writes the padded plane of <paramref name="src"/> (H×W) into <paramref name="dst"/>, padding with <paramref name="fill"/>.</summary>
+    /// <summary>Writes the padded planes of <paramref name="src"/> (H×W) into <paramref name="dst"/>, padding with <paramref name="fill"/>.</summary>
     public unsafe void Pad(float* src, float* dst, float fill)
     {
         new Span<float>(dst, PaddedSize).Fill(fill);
+        if (Phases == 1)
+        {
+            for (int ih = 0; ih < H; ih++)
+                Buffer.MemoryCopy(src + ih * W, dst + (ih + PadTop) * RS + PadLeft, (long)W * sizeof(float), (long)W * sizeof(float));
+            return;
+        }
+        int* firstColumn = stackalloc int[SW];
+        int* columnPart = stackalloc int[SW];
+        ColumnPhases(firstColumn, columnPart);
         for (int ih = 0; ih < H; ih++)
         {
-            float* row = dst + (ih + PadTop) * RS;
             float* s = src + ih * W;
-            if (SW == 1)
-            {
-                Buffer.MemoryCopy(s, row + PadLeft, (long)W * sizeof(float), (long)W * sizeof(float));
-                continue;
-            }
+            float* row = dst + RowPart(ih + PadTop);
             for (int phase = 0; phase < SW; phase++)
             {
-                // Input columns iw with (iw + PadLeft) % SW == phase, in order, land contiguously in the phase.
-                int iw = ((phase - PadLeft) % SW + SW) % SW;
-                float* d = row + phase * LW + (iw + PadLeft) / SW;
-                for (; iw < W; iw += SW) *d++ = s[iw];
+                float* d = row + columnPart[phase];
+                for (int iw = firstColumn[phase]; iw < W; iw += SW) *d++ = s[iw];
             }
         }
     }
 
-    /// <summary>dst (H×W) += the interior of the padded plane <paramref name="padded"/>.</summary>
+    /// <summary>dst (H×W) += the interior of the padded planes <paramref name="padded"/>.</summary>
     public unsafe void AddInterior(float* padded, float* dst, SimdLevel level)
     {
+        if (Phases == 1)
+        {
+            for (int ih = 0; ih < H; ih++) SimdLoops.Add(dst + ih * W, padded + (ih + PadTop) * RS + PadLeft, W, level);
+            return;
+        }
+        int* firstColumn = stackalloc int[SW];
+        int* columnPart = stackalloc int[SW];
+        ColumnPhases(firstColumn, columnPart);
         for (int ih = 0; ih < H; ih++)
         {
-            float* row = padded + (ih + PadTop) * RS;
             float* d = dst + ih * W;
-            if (SW == 1)
-            {
-                SimdLoops.Add(d, row + PadLeft, W, level);
-                continue;
-            }
+            float* row = padded + RowPart(ih + PadTop);
             for (int phase = 0; phase < SW; phase++)
             {
-                int iw = ((phase - PadLeft) % SW + SW) % SW;
-                float* s = row + phase * LW + (iw + PadLeft) / SW;
-                for (; iw < W; iw += SW) d[iw] += *s++;
+                float* s = row + columnPart[phase];
+                for (int iw = firstColumn[phase]; iw < W; iw += SW) d[iw] += *s++;
             }
+        }
+    }
+
+    /// <summary>The part of <see cref="Position"/> that depends on the padded row.</summary>
+    private int RowPart(int r) => r % SH * SW * PhaseSize + r / SH * LW;
+
+    /// <summary>Per column phase: the first input column iw with (iw + PadLeft) % SW == phase, and the part of its
+    /// <see cref="Position"/> that depends on the column. The input columns of a phase, in order, are contiguous
+    /// from there.</summary>
+    private unsafe void ColumnPhases(int* firstColumn, int* columnPart)
+    {
+        for (int phase = 0; phase < SW; phase++)
+        {
+            int iw = ((phase - PadLeft) % SW + SW) % SW;
+            firstColumn[phase] = iw;
+            columnPart[phase] = phase * PhaseSize + (iw + PadLeft) / SW;
         }
     }
 
     /// <summary>The largest of the <paramref name="taps"/> tap offsets: the zero margin a backward gather needs in
-    /// front of its run (single-run layout).</summary>
+    /// front of its run.</summary>
     public static unsafe int Reach(int* offsets, int taps)
     {
         int reach = 0;
@@ -117,19 +136,37 @@ internal readonly struct PlaneGeometry
     }
 
     /// <summary>
-    /// The gather form of a single-run backward: every interior row position q of <paramref name="padded"/> gets
-    /// Σ_t w[t]·runs[q + gather[t]] (one <see cref="SimdLoops.MultiTap{TOp}"/>), then dst (H×W) += the interior. The
-    /// caller lays its runs out in a zero-margined buffer so that gather[t] = margin − offset[t] for each run.
+    /// The gather form of a backward: every padded position q gets Σ_t w[t]·runs[q + gather[t]] over the taps t that
+    /// read q's phase plane (one <see cref="SimdLoops.MultiTap{TOp}"/> per phase plane; at stride 1 one over the interior
+    /// rows), then dst (H×W) += the interior. The caller lays its runs out in a zero-margined buffer so that
+    /// gather[i] = margin − offset[i % Taps] for each run: entry i is tap i % Taps of one run.
     /// </summary>
-    public unsafe void GatherAddInterior(float* padded, float* runs, int* gather, float* w, int taps, float* dst, SimdLevel level)
+    public unsafe void GatherAddInterior(float* padded, float* runs, int* gather, float* w, int count, float* dst, SimdLevel level)
     {
-        int first = PadTop * RS;
-        SimdLoops.MultiTap<MultiplyAddTap>(padded + first, runs + first, H * RS, gather, w, taps, 0f, level);
+        if (Phases == 1)
+        {
+            int first = PadTop * RS;
+            SimdLoops.MultiTap<MultiplyAddTap>(padded + first, runs + first, H * RS, gather, w, count, 0f, level);
+        }
+        else
+        {
+            int* phaseGather = stackalloc int[count];
+            float* phaseW = stackalloc float[count];
+            for (int phase = 0; phase < Phases; phase++)
+            {
+                int k = 0;
+                for (int i = 0; i < count; i++)
+                    if (PhaseOfTap(i % Taps) == phase) { phaseGather[k] = gather[i]; phaseW[k++] = w[i]; }
+                float* plane = padded + phase * PhaseSize;
+                if (k == 0) new Span<float>(plane, PhaseSize).Clear();   // no tap reads it: no gradient reaches it
+                else SimdLoops.MultiTap<MultiplyAddTap>(plane, runs + phase * PhaseSize, PhaseSize, phaseGather, phaseW, k, 0f, level);
+            }
+        }
         AddInterior(padded, dst, level);
     }
 
     /// <summary>Copies output plane <paramref name="src"/> (OH×OW) into a run buffer with row stride RS, zeroing the
-    /// columns past OW (single-run layout), scaled by <paramref name="scale"/> per output when it is not null.</summary>
+    /// columns past OW, scaled by <paramref name="scale"/> per output when it is not null.</summary>
     public unsafe void ToRun(float* src, float* run, float* scale)
     {
         for (int oh = 0; oh < OH; oh++)

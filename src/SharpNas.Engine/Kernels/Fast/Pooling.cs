@@ -42,7 +42,7 @@ internal static unsafe class Pooling
             var pg = PlaneGeometry.Of(g);
             int taps = pg.Taps, inPlane = g.H * g.W, outPlane = g.OH * g.OW;
             float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
-            float* run = scratch.Floats(participant, KernelSlot.Run, pg.SingleRun ? pg.OH * pg.RS : 1);
+            float* run = scratch.Floats(participant, KernelSlot.Run, pg.RunLength);
             float* inv = null;
             if (!isMax)
             {
@@ -58,13 +58,9 @@ internal static unsafe class Pooling
             {
                 pg.Pad(x + (nint)item * inPlane, xp, fill);
                 float* yo = y + (nint)item * outPlane;
-                for (int r = 0; r < pg.Runs; r++)
-                {
-                    float* dst = pg.SingleRun ? run : yo + r * g.OW;
-                    if (isMax) SimdLoops.MultiTap<MaxTap>(dst, xp + pg.RunStart(r), pg.RunLength, offsets, ones, taps, fill, level);
-                    else SimdLoops.MultiTap<MultiplyAddTap>(dst, xp + pg.RunStart(r), pg.RunLength, offsets, ones, taps, 0f, level);
-                }
-                if (pg.SingleRun) pg.FromRun(run, yo);
+                if (isMax) SimdLoops.MultiTap<MaxTap>(run, xp, pg.RunLength, offsets, ones, taps, fill, level);
+                else SimdLoops.MultiTap<MultiplyAddTap>(run, xp, pg.RunLength, offsets, ones, taps, 0f, level);
+                pg.FromRun(run, yo);
                 if (!isMax)
                     for (int i = 0; i < outPlane; i++) yo[i] *= inv[i];
             }
@@ -82,34 +78,18 @@ internal static unsafe class Pooling
             InverseDivisors(g, inv);
             int* offsets = stackalloc int[taps];
             pg.TapOffsets(offsets);
-            if (pg.SingleRun)
-            {
-                // Gather, as DepthwiseConv's backward-input: padded value q = Σ_t run[q − offset[t]], the run (dy/divisor)
-                // sitting at `reach` in a zero-margined buffer; one MultiTap over the interior rows.
-                int reach = PlaneGeometry.Reach(offsets, taps);
-                float* runs = scratch.Floats(participant, KernelSlot.Run, pg.PaddedSize + reach);
-                new Span<float>(runs, pg.PaddedSize + reach).Clear();
-                int* gather = stackalloc int[taps];
-                float* ones = stackalloc float[taps];
-                for (int t = 0; t < taps; t++) { gather[t] = reach - offsets[t]; ones[t] = 1f; }
-                for (int item = begin; item < end; item++)
-                {
-                    pg.ToRun(dy + (nint)item * outPlane, runs + reach, inv);
-                    pg.GatherAddInterior(dxp, runs, gather, ones, taps, dx + (nint)item * inPlane, level);
-                }
-                return;
-            }
-            float* run = scratch.Floats(participant, KernelSlot.Run, g.OW);
+            // Gather, as DepthwiseConv's backward-input: padded value q = Σ_t run[q − offset[t]], the run (dy/divisor)
+            // sitting at `reach` in a zero-margined buffer.
+            int reach = PlaneGeometry.Reach(offsets, taps);
+            float* runs = scratch.Floats(participant, KernelSlot.Run, pg.PaddedSize + reach);
+            new Span<float>(runs, pg.PaddedSize + reach).Clear();
+            int* gather = stackalloc int[taps];
+            float* ones = stackalloc float[taps];
+            for (int t = 0; t < taps; t++) { gather[t] = reach - offsets[t]; ones[t] = 1f; }
             for (int item = begin; item < end; item++)
             {
-                new Span<float>(dxp, pg.PaddedSize).Clear();
-                float* d = dy + (nint)item * outPlane;
-                for (int oh = 0; oh < g.OH; oh++)
-                {
-                    for (int ow = 0; ow < g.OW; ow++) run[ow] = d[oh * g.OW + ow] * inv[oh * g.OW + ow];
-                    for (int t = 0; t < taps; t++) SimdLoops.Add(dxp + pg.RunStart(oh) + offsets[t], run, g.OW, level);
-                }
-                pg.AddInterior(dxp, dx + (nint)item * inPlane, level);
+                pg.ToRun(dy + (nint)item * outPlane, runs + reach, inv);
+                pg.GatherAddInterior(dxp, runs, gather, ones, taps, dx + (nint)item * inPlane, level);
             }
         }
     }
@@ -124,12 +104,11 @@ internal static unsafe class Pooling
         public void Execute(int begin, int end, int participant)
         {
             var pg = PlaneGeometry.Of(g);
-            int taps = pg.Taps, inPlane = g.H * g.W, outPlane = g.OH * g.OW, runs = pg.Runs, length = pg.RunLength;
-            int rowStride = pg.SingleRun ? pg.RS : g.OW;   // of an output row in the maxima buffer
+            int taps = pg.Taps, inPlane = g.H * g.W, outPlane = g.OH * g.OW, length = pg.RunLength;
             float* xp = scratch.Floats(participant, KernelSlot.Padded, pg.PaddedSize);
             float* dxp = scratch.Floats(participant, KernelSlot.PaddedGradient, pg.PaddedSize);
-            float* max = scratch.Floats(participant, KernelSlot.Run, (nint)runs * length);
-            float* runGradient = pg.SingleRun ? scratch.Floats(participant, KernelSlot.RunGradient, length) : null;
+            float* max = scratch.Floats(participant, KernelSlot.Run, length);
+            float* runGradient = scratch.Floats(participant, KernelSlot.RunGradient, length);
             float* claimed = scratch.Floats(participant, KernelSlot.Claimed, length);
             int* offsets = stackalloc int[taps];
             float* ones = stackalloc float[taps];
@@ -139,28 +118,22 @@ internal static unsafe class Pooling
             {
                 float* xs = x + (nint)item * inPlane, dxs = dx + (nint)item * inPlane, d = dy + (nint)item * outPlane;
                 pg.Pad(xs, xp, float.NegativeInfinity);
-                for (int r = 0; r < runs; r++)
-                    SimdLoops.MultiTap<MaxTap>(max + (nint)r * length, xp + pg.RunStart(r), length, offsets, ones, taps, float.NegativeInfinity, level);
-                if (AnyNegativeInfinity(max, rowStride))
+                SimdLoops.MultiTap<MaxTap>(max, xp, length, offsets, ones, taps, float.NegativeInfinity, level);
+                if (AnyNegativeInfinity(max, pg.RS))
                 {
                     ScanPlane(xs, dxs, d);
                     continue;
                 }
                 new Span<float>(dxp, pg.PaddedSize).Clear();
-                if (pg.SingleRun) pg.ToRun(d, runGradient, null);
-                for (int r = 0; r < runs; r++)
-                {
-                    float* runDy = pg.SingleRun ? runGradient : d + (nint)r * g.OW;
-                    new Span<float>(claimed, length).Clear();
-                    for (int t = 0; t < taps; t++)
-                        SimdLoops.FirstMaximumAdd(dxp + pg.RunStart(r) + offsets[t], xp + pg.RunStart(r) + offsets[t], max + (nint)r * length,
-                            runDy, claimed, length, level);
-                }
+                pg.ToRun(d, runGradient, null);
+                new Span<float>(claimed, length).Clear();
+                for (int t = 0; t < taps; t++)
+                    SimdLoops.FirstMaximumAdd(dxp + offsets[t], xp + offsets[t], max, runGradient, claimed, length, level);
                 pg.AddInterior(dxp, dxs, level);
             }
         }
 
-        /// <summary>Whether any real output (not a column past OW of the single-run layout) has a −∞ maximum.</summary>
+        /// <summary>Whether any real output (not a column past OW of a run row) has a −∞ maximum.</summary>
         private bool AnyNegativeInfinity(float* max, int rowStride)
         {
             for (int oh = 0; oh < g.OH; oh++)
