@@ -38,6 +38,8 @@ public sealed class FastKernelTests
         new(4, 3, 1, 1, 5, 1, 1),                                                         // 1×1 images
         new(2, 3, 1, 1, 4, 3, 3, Pad: (1, 1, 1, 1)),                                      // 3×3 on a 1×1 image
         new(2, 4, 9, 9, 5, 1, 7, Pad: (0, 3, 0, 3)),                                      // 1×7
+        new(2, 7, 9, 11, 6, 1, 1),                                                        // pointwise: 99 pixels (a tail of 3), 6 × 7 (partial tiles)
+        new(1, 16, 8, 8, 12, 1, 1),                                                       // pointwise: whole 4 × 4 dot-product tiles
         new(2, 4, 9, 9, 5, 7, 1, Pad: (3, 0, 3, 0)),                                      // 7×1
         new(2, 16, 16, 16, 16, 3, 3, Pad: (1, 1, 1, 1)),                                  // ResNet-like, spans several GEMM tiles
         new(5, 3, 8, 8, 2, 3, 3, Stride: (2, 2), Pad: (1, 1, 1, 1)),                      // more samples than threads, odd split
