@@ -65,6 +65,7 @@ public sealed class FastKernelTests
         new(2, 3, 8, 8, 3, 2, 2, Stride: (2, 2), Groups: 3),                              // depthwise 2×2 stride 2: a block of 4 taps
         new(2, 3, 11, 10, 6, 3, 3, Stride: (2, 2), Pad: (2, 1, 1, 2), Dilation: (2, 2), Groups: 3),   // depthwise ×2 on phase planes: dilation 2 leaves three planes untapped
         new(1, 2, 12, 40, 2, 5, 5, Stride: (2, 3), Pad: (2, 2, 2, 2), Groups: 2),         // depthwise, uneven strides: six phase planes
+        new(1, 2, 6, 37, 2, 3, 3, Stride: (2, 2), Pad: (1, 1, 1, 1), Groups: 2),          // depthwise stride 2 on wide rows: vector column split, odd width
         new(2, 12, 10, 14, 16, 3, 3, Pad: (1, 1, 1, 1)),                                  // AVX-512 16 × 16 tile: 108 taps, whole tiles
         new(1, 8, 7, 13, 32, 3, 3, Pad: (1, 1, 1, 1)),                                    // 16 × 16 tile: grid of 105, a partial last tile
     ];
@@ -80,6 +81,7 @@ public sealed class FastKernelTests
         new(2, 2, 7, 7, 1, 3, (1, 1), (0, 1, 0, 1)),
         new(1, 2, 9, 8, 3, 3, (1, 2), (1, 1, 1, 1)),
         new(1, 2, 32, 33, 3, 3, (1, 1), (1, 1, 1, 1)),
+        new(1, 2, 7, 35, 3, 3, (2, 2), (0, 0, 0, 0)),                                     // stride 2 on wide rows, even left padding
     ];
 
     private static readonly (int N, int C, int HW, float Offset)[] BatchNormCases =

@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace SharpNas.Engine.Kernels.Fast;
 
 /// <summary>
@@ -79,12 +82,39 @@ internal readonly struct PlaneGeometry
         {
             float* s = src + ih * W;
             float* row = dst + RowPart(ih + PadTop);
+            if (SW == 2)
+            {
+                // Column 0 goes to phase PadLeft % 2, column 1 to the other.
+                int even = PadLeft % 2;
+                Deinterleave(s, W, row + columnPart[even], row + columnPart[1 - even]);
+                continue;
+            }
             for (int phase = 0; phase < SW; phase++)
             {
                 float* d = row + columnPart[phase];
                 for (int iw = firstColumn[phase]; iw < W; iw += SW) *d++ = s[iw];
             }
         }
+    }
+
+    /// <summary>even[q] = s[2q] and odd[q] = s[2q + 1] for the <paramref name="count"/> values of s.</summary>
+    private static unsafe void Deinterleave(float* s, int count, float* even, float* odd)
+    {
+        int q = 0;
+        if (Avx2.IsSupported)
+            for (; q <= count / 2 - 8; q += 8)
+            {
+                Vector256<float> lo = Vector256.Load(s + 2 * q), hi = Vector256.Load(s + 2 * q + 8);
+                // Shuffle takes lanes (0, 2) / (1, 3) of each 128-bit half of lo and hi; Permute4x64 puts lo's before hi's.
+                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().Store(even + q);
+                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().Store(odd + q);
+            }
+        for (; 2 * q + 1 < count; q++)
+        {
+            even[q] = s[2 * q];
+            odd[q] = s[2 * q + 1];
+        }
+        if (2 * q < count) even[q] = s[2 * q];
     }
 
     /// <summary>dst (H×W) += the interior of the padded planes <paramref name="padded"/>.</summary>
@@ -102,12 +132,39 @@ internal readonly struct PlaneGeometry
         {
             float* d = dst + ih * W;
             float* row = padded + RowPart(ih + PadTop);
+            if (SW == 2)
+            {
+                int even = PadLeft % 2;
+                InterleaveAdd(d, W, row + columnPart[even], row + columnPart[1 - even]);
+                continue;
+            }
             for (int phase = 0; phase < SW; phase++)
             {
                 float* s = row + columnPart[phase];
                 for (int iw = firstColumn[phase]; iw < W; iw += SW) d[iw] += *s++;
             }
         }
+    }
+
+    /// <summary>d[2q] += even[q] and d[2q + 1] += odd[q] for the <paramref name="count"/> values of d.</summary>
+    private static unsafe void InterleaveAdd(float* d, int count, float* even, float* odd)
+    {
+        int q = 0;
+        if (Avx2.IsSupported)
+            for (; q <= count / 2 - 8; q += 8)
+            {
+                Vector256<float> e = Vector256.Load(even + q), o = Vector256.Load(odd + q);
+                // Unpack pairs lanes within each 128-bit half; Permute2x128 puts the halves back in order.
+                Vector256<float> low = Avx.UnpackLow(e, o), high = Avx.UnpackHigh(e, o);
+                (Vector256.Load(d + 2 * q) + Avx.Permute2x128(low, high, 0x20)).Store(d + 2 * q);
+                (Vector256.Load(d + 2 * q + 8) + Avx.Permute2x128(low, high, 0x31)).Store(d + 2 * q + 8);
+            }
+        for (; 2 * q + 1 < count; q++)
+        {
+            d[2 * q] += even[q];
+            d[2 * q + 1] += odd[q];
+        }
+        if (2 * q < count) d[2 * q] += even[q];
     }
 
     /// <summary>The part of <see cref="Position"/> that depends on the padded row.</summary>
