@@ -47,6 +47,13 @@ internal sealed class ProfilingKernels(KernelSet inner) : KernelSet
         Add(Shape("conv_backward_input", g), t0);
     }
 
+    public override void Conv2dBackwardInputStore(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Conv2dBackwardInputStore(g, dy, w, dx);
+        Add(Shape("conv_backward_input", g), t0);
+    }
+
     public override void Conv2dBackwardWeight(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw)
     {
         long t0 = Stopwatch.GetTimestamp();

@@ -81,7 +81,12 @@ public static partial class F
         {
             Tensor x = Inputs[0], w = Inputs[1];
             KernelSet k = KernelSet.Active;
-            if (x.RequiresGrad) k.Conv2dBackwardInput(g, dy.Span, w.Span, x.GradSpanForAccumulation());
+            if (x.RequiresGrad)
+            {
+                Span<float> dx = x.GradSpanForWrite(out bool fresh);
+                if (fresh) k.Conv2dBackwardInputStore(g, dy.Span, w.Span, dx);
+                else k.Conv2dBackwardInput(g, dy.Span, w.Span, dx);
+            }
             if (w.RequiresGrad) k.Conv2dBackwardWeight(g, x.Span, dy.Span, w.GradSpanForAccumulation());
             if (Inputs.Length > 2 && Inputs[2].RequiresGrad) SumPerChannel(dy.Span, g.N, g.Cout, g.OH * g.OW, Inputs[2].GradSpanForAccumulation());
         }

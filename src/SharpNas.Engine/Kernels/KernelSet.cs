@@ -81,6 +81,13 @@ public abstract class KernelSet
 
     /// <summary>dx += dConv/dx · dy.</summary>
     public abstract void Conv2dBackwardInput(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx);
+    /// <summary>dx = dConv/dx · dy, into a buffer whose contents are ignored (a tensor's first gradient). The base
+    /// clears dx, then adds; fast sets store straight into it where their kernels can.</summary>
+    public virtual void Conv2dBackwardInputStore(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+    {
+        Parallel.ParallelSpans.Clear(dx);
+        Conv2dBackwardInput(g, dy, w, dx);
+    }
     /// <summary>dw += dConv/dw · dy.</summary>
     public abstract void Conv2dBackwardWeight(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw);
 

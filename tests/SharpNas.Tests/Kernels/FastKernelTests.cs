@@ -128,6 +128,15 @@ public sealed class FastKernelTests
             reference.Conv2dBackwardInput(g, dyAbs, wAbs, bound);
             fast.Conv2dBackwardInput(g, dy, w, actual);
             AssertWithin(expected, actual, bound, what + " backward input");
+            // Stored into a buffer of garbage: the result is the gradient alone (expected minus the starting values).
+            float[] alone = new float[x.Length], stored = new float[x.Length], storedByBase = new float[x.Length];
+            reference.Conv2dBackwardInput(g, dy, w, alone);
+            Array.Fill(stored, float.NaN);
+            Array.Fill(storedByBase, float.NaN);
+            fast.Conv2dBackwardInputStore(g, dy, w, stored);
+            reference.Conv2dBackwardInputStore(g, dy, w, storedByBase);
+            AssertWithin(alone, stored, bound, what + " backward input stored");
+            Assert.Equal(alone, storedByBase);
 
             float[] dw0 = Random(rng, w.Length);
             expected = (float[])dw0.Clone(); actual = (float[])dw0.Clone(); bound = Abs(dw0);

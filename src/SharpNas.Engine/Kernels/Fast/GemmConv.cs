@@ -24,8 +24,11 @@ internal static unsafe class GemmConv
         else pool.Run(g.N * g.Groups, new ForwardJob(g, x, ConvWeights.Plain(w), bias, y, pool, scratch, level));
     }
 
-    public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level)
+    /// <summary>dx += ∂/∂x, or, for a pointwise conv when not <paramref name="accumulate"/>, dx = ∂/∂x.</summary>
+    public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level,
+        bool accumulate = true)
     {
+        if (!accumulate && !IsPointwise(g)) throw new ArgumentException("GemmConv: only a pointwise backward-input can store instead of add");
         if (!IsPointwise(g) && TransposedGeometry(g) is { } t)
         {
             // dX += conv(dY, W flipped in space with in/out channels swapped), stride 1: the implicit forward, no col2im.
@@ -34,7 +37,7 @@ internal static unsafe class GemmConv
             else pool.Run(t.N * t.Groups, new ForwardJob(t, dy, flipped, null, dx, pool, scratch, level, accumulate: true));
             return;
         }
-        pool.Run(g.N * g.Groups, new BackwardInputJob(g, dy, w, dx, pool, scratch, level));
+        pool.Run(g.N * g.Groups, new BackwardInputJob(g, dy, w, dx, pool, scratch, level, accumulate));
     }
 
     /// <summary>For a stride-1 conv whose padding is at most its dilated reach on every side, the forward geometry
@@ -155,8 +158,8 @@ internal static unsafe class GemmConv
         }
     }
 
-    private readonly struct BackwardInputJob(ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level)
-        : IParallelJob
+    private readonly struct BackwardInputJob(ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level,
+        bool accumulate) : IParallelJob
     {
         public void Execute(int begin, int end, int participant)
         {
@@ -171,7 +174,7 @@ internal static unsafe class GemmConv
                 float* wg = w + (nint)gi * coutG * k;
                 if (pointwise)
                 {
-                    Sgemm.Multiply(true, false, k, p, coutG, wg, k, dyg, p, dxg, p, true, pool, level);
+                    Sgemm.Multiply(true, false, k, p, coutG, wg, k, dyg, p, dxg, p, accumulate, pool, level);
                 }
                 else
                 {
