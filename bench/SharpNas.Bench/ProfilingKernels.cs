@@ -105,6 +105,14 @@ internal sealed class ProfilingKernels(KernelSet inner) : KernelSet
         Add("batchnorm_backward", t0);
     }
 
+    public override void BatchNormTrainBackwardStore(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.BatchNormTrainBackwardStore(n, c, hw, x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+        Add("batchnorm_backward", t0);
+    }
+
     public override void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,
         ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
     {

@@ -152,10 +152,13 @@ public static partial class F
         public override void Backward(Tensor output, Tensor dy)
         {
             Tensor x = Inputs[0], w = Inputs[1], b = Inputs[2];
-            KernelSet.Active.BatchNormTrainBackward(n, c, hw, x.Span, dy.Span, w.Size == 0 ? default : w.Span, mean.Span, invStd.Span,
-                x.RequiresGrad ? x.GradSpanForAccumulation() : default,
-                w.RequiresGrad ? w.GradSpanForAccumulation() : default,
-                b.RequiresGrad ? b.GradSpanForAccumulation() : default);
+            KernelSet k = KernelSet.Active;
+            bool fresh = false;
+            Span<float> dx = x.RequiresGrad ? x.GradSpanForWrite(out fresh) : default;
+            Span<float> dw = w.RequiresGrad ? w.GradSpanForAccumulation() : default, db = b.RequiresGrad ? b.GradSpanForAccumulation() : default;
+            ReadOnlySpan<float> gamma = w.Size == 0 ? default : w.Span;
+            if (fresh) k.BatchNormTrainBackwardStore(n, c, hw, x.Span, dy.Span, gamma, mean.Span, invStd.Span, dx, dw, db);
+            else k.BatchNormTrainBackward(n, c, hw, x.Span, dy.Span, gamma, mean.Span, invStd.Span, dx, dw, db);
         }
     }
 

@@ -109,6 +109,14 @@ public abstract class KernelSet
     /// (any of them may be empty when not needed).</summary>
     public abstract void BatchNormTrainBackward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma,
         ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta);
+    /// <summary><see cref="BatchNormTrainBackward"/> with dx stored into a buffer whose contents are ignored (a tensor's
+    /// first gradient) rather than added to; dγ and dβ still add. The base clears dx, then adds; fast sets store.</summary>
+    public virtual void BatchNormTrainBackwardStore(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
+    {
+        Parallel.ParallelSpans.Clear(dx);
+        BatchNormTrainBackward(n, c, hw, x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+    }
 
     /// <summary>C (m×n) = op(A)·op(B), or += when <paramref name="accumulate"/>; row-major with leading dimensions.</summary>
     public abstract void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,

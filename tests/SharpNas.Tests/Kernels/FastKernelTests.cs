@@ -294,6 +294,19 @@ public sealed class FastKernelTests
             TensorClose(dxE, dxA, 1e-4, 1e-4 * scale, what + " dx");
             TensorClose(dgE, dgA, 1e-4, 1e-4 * Math.Sqrt(n * hw), what + " dgamma");
             TensorClose(dbE, dbA, 1e-4, 1e-4 * Math.Sqrt(n * hw), what + " dbeta");
+
+            // dx stored into a buffer of garbage: the gradient alone; dγ and dβ still add.
+            float[] dxAlone = new float[x.Length], dxStored = new float[x.Length], dxStoredByBase = new float[x.Length];
+            reference.BatchNormTrainBackward(n, c, hw, x, dy, gamma, meanE, invE, dxAlone, [], []);
+            Array.Fill(dxStored, float.NaN);
+            Array.Fill(dxStoredByBase, float.NaN);
+            float[] dgS = affine ? (float[])dg0.Clone() : [], dbS = affine ? (float[])db0.Clone() : [];
+            fast.BatchNormTrainBackwardStore(n, c, hw, x, dy, gamma, meanE, invE, dxStored, dgS, dbS);
+            reference.BatchNormTrainBackwardStore(n, c, hw, x, dy, gamma, meanE, invE, dxStoredByBase, [], []);
+            TensorClose(dxAlone, dxStored, 1e-4, 1e-4 * scale, what + " dx stored");
+            Assert.Equal(dxAlone, dxStoredByBase);
+            TensorClose(dgE, dgS, 1e-4, 1e-4 * Math.Sqrt(n * hw), what + " dgamma with dx stored");
+            TensorClose(dbE, dbS, 1e-4, 1e-4 * Math.Sqrt(n * hw), what + " dbeta with dx stored");
         }
     }
 

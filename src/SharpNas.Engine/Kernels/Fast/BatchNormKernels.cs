@@ -11,9 +11,10 @@ internal static unsafe class BatchNormKernels
         WorkerPool pool, SimdLevel level) =>
         pool.Run(c, new ForwardJob(n, c, hw, x, gamma, beta, eps, y, mean, invStd, level));
 
+    /// <summary>dx += (or, when not <paramref name="accumulate"/>, =) the input gradient; dγ and dβ add.</summary>
     public static void TrainBackward(int n, int c, int hw, float* x, float* dy, float* gamma, float* mean, float* invStd,
-        float* dx, float* dgamma, float* dbeta, WorkerPool pool, SimdLevel level) =>
-        pool.Run(c, new BackwardJob(n, c, hw, x, dy, gamma, mean, invStd, dx, dgamma, dbeta, level));
+        float* dx, float* dgamma, float* dbeta, bool accumulate, WorkerPool pool, SimdLevel level) =>
+        pool.Run(c, new BackwardJob(n, c, hw, x, dy, gamma, mean, invStd, dx, dgamma, dbeta, accumulate, level));
 
     private readonly struct ForwardJob(int n, int c, int hw, float* x, float* gamma, float* beta, float eps, float* y, float* mean, float* invStd,
         SimdLevel level) : IParallelJob
@@ -46,7 +47,7 @@ internal static unsafe class BatchNormKernels
     }
 
     private readonly struct BackwardJob(int n, int c, int hw, float* x, float* dy, float* gamma, float* mean, float* invStd,
-        float* dx, float* dgamma, float* dbeta, SimdLevel level) : IParallelJob
+        float* dx, float* dgamma, float* dbeta, bool accumulate, SimdLevel level) : IParallelJob
     {
         public void Execute(int begin, int end, int participant)
         {
@@ -72,7 +73,7 @@ internal static unsafe class BatchNormKernels
                 for (int i = 0; i < n; i++)
                 {
                     nint o = ((nint)i * c + ch) * hw;
-                    SimdLoops.BatchNormInputGradient(dx + o, dy + o, x + o, m, (float)k1, (float)k2, (float)k3, hw, level);
+                    SimdLoops.BatchNormInputGradient(dx + o, dy + o, x + o, m, (float)k1, (float)k2, (float)k3, hw, accumulate, level);
                 }
             }
         }

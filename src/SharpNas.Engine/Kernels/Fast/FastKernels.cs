@@ -143,13 +143,22 @@ internal sealed unsafe class FastKernels : KernelSet
 
     /// <inheritdoc/>
     public override void BatchNormTrainBackward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma,
-        ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta) =>
+        BatchNormBackward(n, c, hw, x, dy, gamma, mean, invStd, dx, dgamma, dbeta, accumulate: true);
+
+    /// <inheritdoc/>
+    public override void BatchNormTrainBackwardStore(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta) =>
+        BatchNormBackward(n, c, hw, x, dy, gamma, mean, invStd, dx, dgamma, dbeta, accumulate: false);
+
+    private void BatchNormBackward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, bool accumulate)
     {
         fixed (float* px = x) fixed (float* pdy = dy) fixed (float* pg = gamma) fixed (float* pm = mean) fixed (float* pi = invStd)
         fixed (float* pdx = dx) fixed (float* pdg = dgamma) fixed (float* pdb = dbeta)
         {
             BatchNormKernels.TrainBackward(n, c, hw, px, pdy, gamma.IsEmpty ? null : pg, pm, pi,
-                dx.IsEmpty ? null : pdx, dgamma.IsEmpty ? null : pdg, dbeta.IsEmpty ? null : pdb, _pool, _level);
+                dx.IsEmpty ? null : pdx, dgamma.IsEmpty ? null : pdg, dbeta.IsEmpty ? null : pdb, accumulate, _pool, _level);
         }
     }
 

@@ -470,9 +470,11 @@ internal static unsafe class SimdLoops
         for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(x[i], a, b);
     }
 
-    /// <summary>dx[i] += k1·dy[i] + k2·(x[i] − m) + k3 (the batch-norm input gradient).</summary>
+    /// <summary>dx[i] += k1·dy[i] + k2·(x[i] − m) + k3 (the batch-norm input gradient), or dx[i] = … when not
+    /// <paramref name="accumulate"/> (dx is then only written).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BatchNormInputGradient(float* dx, float* dy, float* x, float m, float k1, float k2, float k3, nint n, SimdLevel level)
+    public static void BatchNormInputGradient(float* dx, float* dy, float* x, float m, float k1, float k2, float k3, nint n, bool accumulate,
+        SimdLevel level)
     {
         nint i = 0;
         if (level == SimdLevel.Vector512)
@@ -482,7 +484,7 @@ internal static unsafe class SimdLoops
             {
                 var t = Vector512.FusedMultiplyAdd(Vector512.Load(x + i) - vm, v2, v3);
                 t = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), v1, t);
-                (Vector512.Load(dx + i) + t).Store(dx + i);
+                (accumulate ? Vector512.Load(dx + i) + t : t).Store(dx + i);
             }
         }
         if (level >= SimdLevel.Vector256)
@@ -492,9 +494,13 @@ internal static unsafe class SimdLoops
             {
                 var t = Vector256.FusedMultiplyAdd(Vector256.Load(x + i) - vm, v2, v3);
                 t = Vector256.FusedMultiplyAdd(Vector256.Load(dy + i), v1, t);
-                (Vector256.Load(dx + i) + t).Store(dx + i);
+                (accumulate ? Vector256.Load(dx + i) + t : t).Store(dx + i);
             }
         }
-        for (; i < n; i++) dx[i] += MathF.FusedMultiplyAdd(dy[i], k1, MathF.FusedMultiplyAdd(x[i] - m, k2, k3));
+        for (; i < n; i++)
+        {
+            float t = MathF.FusedMultiplyAdd(dy[i], k1, MathF.FusedMultiplyAdd(x[i] - m, k2, k3));
+            dx[i] = accumulate ? dx[i] + t : t;
+        }
     }
 }
