@@ -40,6 +40,15 @@ internal sealed class ProfilingKernels(KernelSet inner) : KernelSet
         Add(Shape("conv_forward", g), t0);
     }
 
+    public override void Conv2dForwardAffine(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y,
+        ReadOnlySpan<float> residual = default, Span<float> preActivation = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Conv2dForwardAffine(g, x, w, scale, shift, relu, y, residual, preActivation);
+        Add(Shape("conv_forward", g), t0);
+    }
+
     public override void Conv2dBackwardInput(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         long t0 = Stopwatch.GetTimestamp();
