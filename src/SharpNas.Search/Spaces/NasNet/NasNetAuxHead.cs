@@ -60,8 +60,8 @@ public sealed class NasNetAuxHead : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor x)
     {
         Tensor y = F.AvgPool2d(F.Relu(x), Pool);
-        y = F.Relu(_bn1.Forward(_conv1.Forward(y)));
-        y = F.Relu(_bn2.Forward(_conv2.Forward(y)));
+        y = _bn1.ForwardRelu(_conv1.Forward(y));
+        y = _bn2.ForwardRelu(_conv2.Forward(y));
         return _classifier.Forward(F.Flatten(y));
     }
 }

@@ -163,8 +163,8 @@ public sealed class SeparableConvStack : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor x)
     {
         // Without autograd each intermediate is released once read (ForwardReleasing).
-        Tensor y = _bn1.ForwardReleasing(_pointwise1.ForwardReleasing(_depthwise1.ForwardReleasing(F.Relu(x))));
-        Tensor r = F.Relu(y);
+        Tensor y = _pointwise1.ForwardReleasing(_depthwise1.ForwardReleasing(F.Relu(x)));
+        Tensor r = _bn1.ForwardRelu(y);   // BN then ReLU as one op: same values and gradients, one activation less
         y.Release(r);
         return _bn2.ForwardReleasing(_pointwise2.ForwardReleasing(_depthwise2.ForwardReleasing(r)));
     }
