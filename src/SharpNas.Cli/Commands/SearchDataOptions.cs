@@ -30,7 +30,7 @@ internal sealed class SearchDataOptions
         Lr = new("--lr") { Description = "base learning rate of the trained networks", DefaultValueFactory = _ => lr };
         Schedule = new("--schedule")
         {
-            Description = "learning-rate schedule of every training, over that training's epochs: cosine, multistep (×0.1 at 50% and 75%), constant, or warmupN-<one of them>",
+            Description = "learning-rate schedule of every training, over that training's epochs: cosine, multistep (×0.1 at 50% and 75%), constant, onecycle (rising to --lr over the first 30%, then falling), or warmupN-<one of them>",
             DefaultValueFactory = _ => schedule,
         };
         Seed = new("--seed") { Description = "the run's seed", DefaultValueFactory = _ => seed };

@@ -20,7 +20,7 @@ internal static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "training epochs", DefaultValueFactory = _ => 30 };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 128 };
         var lr = new Option<double>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => 0.1 };
-        var schedule = new Option<string>("--schedule") { Description = "cosine, multistep, constant, or warmupN-<one of them>", DefaultValueFactory = _ => "cosine" };
+        var schedule = new Option<string>("--schedule") { Description = "cosine, multistep, constant, onecycle (rising to --lr over the first 30%, then falling), or warmupN-<one of them>", DefaultValueFactory = _ => "cosine" };
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (Nesterov), adam or adamw", DefaultValueFactory = _ => OptimizerKind.Sgd };
         var wd = new Option<double>("--weight-decay") { Description = "weight decay", DefaultValueFactory = _ => 5e-4 };
         var smoothing = new Option<float>("--label-smoothing") { Description = "label smoothing ε of the loss (0 = off)", DefaultValueFactory = _ => 0f };

@@ -9,7 +9,8 @@ public abstract record LrSchedule
     public abstract double At(double epoch, double baseLr);
 
     /// <summary>Parses a schedule name: <c>constant</c>, <c>cosine</c> (over <paramref name="epochs"/>),
-    /// <c>multistep</c> (×0.1 at 50% and 75%), optionally prefixed by <c>warmup{N}-</c>.</summary>
+    /// <c>multistep</c> (×0.1 at 50% and 75%), <c>onecycle</c> (over <paramref name="epochs"/>), optionally prefixed by
+    /// <c>warmup{N}-</c>.</summary>
     public static LrSchedule Parse(string text, int epochs)
     {
         string t = text.Trim().ToLowerInvariant();
@@ -25,7 +26,8 @@ public abstract record LrSchedule
             "constant" or "const" => new Constant(),
             "cosine" => new Cosine(Math.Max(1, epochs), 0),
             "multistep" or "step" => new MultiStep([Math.Max(1, epochs / 2), Math.Max(1, epochs * 3 / 4)], 0.1),
-            _ => throw new FormatException($"schedule \"{text}\": expected constant, cosine, multistep, or warmupN-<one of them>"),
+            "onecycle" => new OneCycle(Math.Max(1, epochs)),
+            _ => throw new FormatException($"schedule \"{text}\": expected constant, cosine, multistep, onecycle, or warmupN-<one of them>"),
         };
     }
 
@@ -42,6 +44,26 @@ public abstract record LrSchedule
     {
         /// <inheritdoc/>
         public override double At(double epoch, double baseLr) => EtaMin + (baseLr - EtaMin) * (1 + Math.Cos(Math.PI * epoch / TMax)) / 2;
+    }
+
+    /// <summary>
+    /// PyTorch's OneCycleLR with its defaults (cosine annealing, two phases), in closed form over epochs, the base rate
+    /// as the peak: from base/<paramref name="DivFactor"/> up to base over the first <paramref name="PctStart"/> of the
+    /// <paramref name="Epochs"/>, then down to base/(DivFactor·<paramref name="FinalDivFactor"/>) at the end, each phase
+    /// a half cosine. The rate only: momentum is not cycled.
+    /// </summary>
+    public sealed record OneCycle(int Epochs, double PctStart = 0.3, double DivFactor = 25, double FinalDivFactor = 1e4) : LrSchedule
+    {
+        /// <inheritdoc/>
+        public override double At(double epoch, double baseLr)
+        {
+            double initial = baseLr / DivFactor, final = initial / FinalDivFactor, rise = PctStart * Epochs;
+            return epoch < rise
+                ? Anneal(initial, baseLr, epoch / rise)
+                : Anneal(baseLr, final, Math.Min(1, (epoch - rise) / (Epochs - rise)));
+        }
+
+        private static double Anneal(double from, double to, double pct) => to + (from - to) * (1 + Math.Cos(Math.PI * pct)) / 2;
     }
 
     /// <summary>PyTorch's MultiStepLR: base·γ^(number of milestones ≤ e).</summary>
