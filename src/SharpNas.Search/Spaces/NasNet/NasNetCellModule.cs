@@ -161,16 +161,19 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
         var states = new Tensor[_cell.StateCount];
         states[0] = _h0Adjust.Forward(current);
         states[1] = IsFirst ? current : _h1Adjust is null ? previous : _h1Adjust.Forward(previous);
+        // ReLU(state) computed once for all the ops of the cell that begin with it (IReluFirst).
+        var relus = new Tensor?[states.Length];
         for (int b = 0; b < _left.Length; b++)
         {
             NasNetBlock k = _cell.Blocks[b];
-            Tensor left = DropPath(_left[b].Forward(states[k.Input1]), k.Op1);
-            Tensor right = DropPath(_right[b].Forward(states[k.Input2]), k.Op2);
+            Tensor left = DropPath(Apply(_left[b], states, relus, k.Input1), k.Op1);
+            Tensor right = DropPath(Apply(_right[b], states, relus, k.Input2), k.Op2);
             states[2 + b] = k.Combine == NasNetCombine.Add ? F.Add(left, right) : F.ConcatChannels(left, right);
             // Without autograd the op outputs are dead once combined (an identity op's output is a state: kept).
             if (!ReferenceEquals(left, states[k.Input1])) left.Release(states[2 + b]);
             if (!ReferenceEquals(right, states[k.Input2])) right.Release(states[2 + b]);
         }
+        foreach (Tensor? relu in relus) relu?.Release();
         IReadOnlyList<int> outputs = _cell.OutputStates;
         var parts = new Tensor[outputs.Count];
         for (int i = 0; i < parts.Length; i++)
@@ -183,6 +186,9 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             if (!ReferenceEquals(state, current) && !ReferenceEquals(state, previous)) state.Release(result);
         return result;
     }
+
+    private static Tensor Apply(Module<Tensor, Tensor> op, Tensor[] states, Tensor?[] relus, int input) =>
+        op is IReluFirst reluFirst ? reluFirst.ForwardAfterRelu(relus[input] ??= F.Relu(states[input])) : op.Forward(states[input]);
 
     private Tensor DropPath(Tensor x, NasNetOp op) =>
         op == NasNetOp.Identity || !Training || DropProbability == 0f ? x : F.DropPath(x, DropProbability, true, _dropRng);

@@ -60,6 +60,25 @@ public static class NasNetOps
         (size + 2 * (dilation * (kernel - 1) / 2) - dilation * (kernel - 1) - 1) / stride + 1;
 }
 
+/// <summary>
+/// An op that begins with a ReLU of its input. A cell applying several such ops to one state computes the ReLU once
+/// and hands it to each (<see cref="ForwardAfterRelu"/>): one ReLU pass forward and one backward per state, not per op.
+/// </summary>
+public interface IReluFirst
+{
+    /// <summary>The op on <paramref name="relu"/> = ReLU(x); it reads <paramref name="relu"/> and never releases it.</summary>
+    Tensor ForwardAfterRelu(Tensor relu);
+
+    /// <summary>The whole op on x: its own ReLU, released once read.</summary>
+    static Tensor Forward(IReluFirst op, Tensor x)
+    {
+        Tensor relu = F.Relu(x);
+        Tensor y = op.ForwardAfterRelu(relu);
+        relu.Release(y);
+        return y;
+    }
+}
+
 /// <summary>The identity op when neither stride nor channels change (no parameters).</summary>
 public sealed class IdentityOp : Module<Tensor, Tensor>
 {
@@ -68,7 +87,7 @@ public sealed class IdentityOp : Module<Tensor, Tensor>
 }
 
 /// <summary>ReLU → conv kh×kw (stride, symmetric padding, dilation, no bias) → BN. Children: <c>conv</c>, <c>bn</c>.</summary>
-public sealed class ReluConvBn : Module<Tensor, Tensor>
+public sealed class ReluConvBn : Module<Tensor, Tensor>, IReluFirst
 {
     private readonly Conv2d _conv;
     private readonly BatchNorm2d _bn;
@@ -92,11 +111,14 @@ public sealed class ReluConvBn : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x) => _bn.ForwardReleasing(_conv.ForwardReleasing(F.Relu(x)));
+    public override Tensor Forward(Tensor x) => IReluFirst.Forward(this, x);
+
+    /// <inheritdoc/>
+    public Tensor ForwardAfterRelu(Tensor relu) => _bn.ForwardReleasing(_conv.Forward(relu));
 }
 
 /// <summary>ReLU → conv 1×k (stride in both directions) → conv k×1 → BN. Children: <c>conv_1</c>, <c>conv_2</c>, <c>bn</c>.</summary>
-public sealed class ReluConvPairBn : Module<Tensor, Tensor>
+public sealed class ReluConvPairBn : Module<Tensor, Tensor>, IReluFirst
 {
     private readonly Conv2d _row, _column;
     private readonly BatchNorm2d _bn;
@@ -120,7 +142,10 @@ public sealed class ReluConvPairBn : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x) => _bn.ForwardReleasing(_column.ForwardReleasing(_row.ForwardReleasing(F.Relu(x))));
+    public override Tensor Forward(Tensor x) => IReluFirst.Forward(this, x);
+
+    /// <inheritdoc/>
+    public Tensor ForwardAfterRelu(Tensor relu) => _bn.ForwardReleasing(_column.ForwardReleasing(_row.Forward(relu)));
 }
 
 /// <summary>
@@ -128,7 +153,7 @@ public sealed class ReluConvPairBn : Module<Tensor, Tensor>
 /// [ReLU → depthwise k×k → pointwise 1×1 → BN]; the first pointwise maps to the output channels. Children:
 /// <c>depthwise_1</c>, <c>pointwise_1</c>, <c>bn_1</c>, <c>depthwise_2</c>, <c>pointwise_2</c>, <c>bn_2</c>.
 /// </summary>
-public sealed class SeparableConvStack : Module<Tensor, Tensor>
+public sealed class SeparableConvStack : Module<Tensor, Tensor>, IReluFirst
 {
     private readonly Conv2d _depthwise1, _pointwise1, _depthwise2, _pointwise2;
     private readonly BatchNorm2d _bn1, _bn2;
@@ -160,10 +185,13 @@ public sealed class SeparableConvStack : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => IReluFirst.Forward(this, x);
+
+    /// <inheritdoc/>
+    public Tensor ForwardAfterRelu(Tensor relu)
     {
         // Without autograd each intermediate is released once read (ForwardReleasing).
-        Tensor y = _pointwise1.ForwardReleasing(_depthwise1.ForwardReleasing(F.Relu(x)));
+        Tensor y = _pointwise1.ForwardReleasing(_depthwise1.Forward(relu));
         Tensor r = _bn1.ForwardRelu(y);   // BN then ReLU as one op: same values and gradients, one activation less
         y.Release(r);
         return _bn2.ForwardReleasing(_pointwise2.ForwardReleasing(_depthwise2.ForwardReleasing(r)));
