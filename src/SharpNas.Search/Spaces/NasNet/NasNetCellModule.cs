@@ -161,8 +161,15 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
         var states = new Tensor[_cell.StateCount];
         states[0] = _h0Adjust.Forward(current);
         states[1] = IsFirst ? current : _h1Adjust is null ? previous : _h1Adjust.Forward(previous);
-        // ReLU(state) computed once for all the ops of the cell that begin with it (IReluFirst).
+        // ReLU(state) computed once for all the ops of the cell that begin with it (IReluFirst), released after the
+        // last block that reads it.
         var relus = new Tensor?[states.Length];
+        var lastReader = new int[states.Length];
+        for (int b = 0; b < _left.Length; b++)
+        {
+            if (_left[b] is IReluFirst) lastReader[_cell.Blocks[b].Input1] = b;
+            if (_right[b] is IReluFirst) lastReader[_cell.Blocks[b].Input2] = b;
+        }
         for (int b = 0; b < _left.Length; b++)
         {
             NasNetBlock k = _cell.Blocks[b];
@@ -172,8 +179,13 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             // Without autograd the op outputs are dead once combined (an identity op's output is a state: kept).
             if (!ReferenceEquals(left, states[k.Input1])) left.Release(states[2 + b]);
             if (!ReferenceEquals(right, states[k.Input2])) right.Release(states[2 + b]);
+            for (int s = 0; s < relus.Length; s++)
+                if (relus[s] is { } relu && lastReader[s] == b)
+                {
+                    relu.Release();
+                    relus[s] = null;
+                }
         }
-        foreach (Tensor? relu in relus) relu?.Release();
         IReadOnlyList<int> outputs = _cell.OutputStates;
         var parts = new Tensor[outputs.Count];
         for (int i = 0; i < parts.Length; i++)
