@@ -66,12 +66,14 @@ internal static unsafe class DepthwiseConv
             int* gather = stackalloc int[mult * taps];
             for (int j = 0; j < mult; j++)
                 for (int t = 0; t < taps; t++) gather[j * taps + t] = j * span + reach - offsets[t];
+            int* order = stackalloc int[mult * taps], start = stackalloc int[pg.Phases + 1];
+            pg.GroupByPhase(mult * taps, order, start);
             for (int item = begin; item < end; item++)
             {
                 int n = item / g.Cin, ci = item % g.Cin;
                 for (int j = 0; j < mult; j++)
                     pg.ToRun(dy + ((nint)n * g.Cout + ci * mult + j) * outPlane, runs + j * span + reach, null);
-                pg.GatherAddInterior(dxp, runs, gather, w + (nint)ci * mult * taps, mult * taps, dx + (nint)item * inPlane, level);
+                pg.GatherAddInterior(dxp, runs, gather, w + (nint)ci * mult * taps, mult * taps, order, start, dx + (nint)item * inPlane, level);
             }
         }
     }

@@ -205,9 +205,11 @@ internal readonly struct PlaneGeometry
     /// The gather form of a backward: every padded position q gets Σ_t w[t]·runs[q + gather[t]] over the taps t that
     /// read q's phase plane (one <see cref="SimdLoops.MultiTap{TOp}"/> per phase plane; at stride 1 one over the interior
     /// rows), then dst (H×W) += the interior. The caller lays its runs out in a zero-margined buffer so that
-    /// gather[i] = margin − offset[i % Taps] for each run: entry i is tap i % Taps of one run.
+    /// gather[i] = margin − offset[i % Taps] for each run: entry i is tap i % Taps of one run. <paramref name="order"/>
+    /// and <paramref name="start"/> group the entries by phase plane (<see cref="GroupByPhase"/>, once per job).
     /// </summary>
-    public unsafe void GatherAddInterior(float* padded, float* runs, int* gather, float* w, int count, float* dst, SimdLevel level)
+    public unsafe void GatherAddInterior(float* padded, float* runs, int* gather, float* w, int count, int* order, int* start,
+        float* dst, SimdLevel level)
     {
         if (Phases == 1)
         {
@@ -221,14 +223,32 @@ internal readonly struct PlaneGeometry
             for (int phase = 0; phase < Phases; phase++)
             {
                 int k = 0;
-                for (int i = 0; i < count; i++)
-                    if (PhaseOfTap(i % Taps) == phase) { phaseGather[k] = gather[i]; phaseW[k++] = w[i]; }
+                for (int j = start[phase]; j < start[phase + 1]; j++, k++)
+                {
+                    phaseGather[k] = gather[order[j]];
+                    phaseW[k] = w[order[j]];
+                }
                 float* plane = padded + phase * PhaseSize;
                 if (k == 0) new Span<float>(plane, PhaseSize).Clear();   // no tap reads it: no gradient reaches it
                 else SimdLoops.MultiTap<MultiplyAddTap>(plane, runs + phase * PhaseSize, PhaseSize, phaseGather, phaseW, k, 0f, level);
             }
         }
         AddInterior(padded, dst, level);
+    }
+
+    /// <summary>Groups <paramref name="count"/> gather entries (entry i is tap i % Taps) by the phase plane their tap
+    /// reads: phase p's entries are order[start[p]] … order[start[p + 1] − 1], in entry order. start holds Phases + 1
+    /// values.</summary>
+    public unsafe void GroupByPhase(int count, int* order, int* start)
+    {
+        int k = 0;
+        for (int phase = 0; phase < Phases; phase++)
+        {
+            start[phase] = k;
+            for (int i = 0; i < count; i++)
+                if (PhaseOfTap(i % Taps) == phase) order[k++] = i;
+        }
+        start[Phases] = k;
     }
 
     /// <summary>Copies output plane <paramref name="src"/> (OH×OW) into a run buffer with row stride RS, zeroing the

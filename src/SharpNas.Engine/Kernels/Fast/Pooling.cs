@@ -86,10 +86,12 @@ internal static unsafe class Pooling
             int* gather = stackalloc int[taps];
             float* ones = stackalloc float[taps];
             for (int t = 0; t < taps; t++) { gather[t] = reach - offsets[t]; ones[t] = 1f; }
+            int* order = stackalloc int[taps], start = stackalloc int[pg.Phases + 1];
+            pg.GroupByPhase(taps, order, start);
             for (int item = begin; item < end; item++)
             {
                 pg.ToRun(dy + (nint)item * outPlane, runs + reach, inv);
-                pg.GatherAddInterior(dxp, runs, gather, ones, taps, dx + (nint)item * inPlane, level);
+                pg.GatherAddInterior(dxp, runs, gather, ones, taps, order, start, dx + (nint)item * inPlane, level);
             }
         }
     }

@@ -30,6 +30,9 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
     private readonly Module<Tensor, Tensor>? _h1Adjust;
     private readonly Module<Tensor, Tensor>[] _left, _right;
     private readonly Module<Tensor, Tensor>?[] _outputReduce;
+    /// <summary>Per state, the last block with an op that begins with ReLU(state) (<see cref="IReluFirst"/>): the
+    /// shared ReLU is released after it.</summary>
+    private readonly int[] _lastReluReader;
     private SeededRandom _dropRng = new(0);
 
     /// <summary>The cell's genotype.</summary>
@@ -79,6 +82,12 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             NasNetBlock k = cell.Blocks[b];
             _left[b] = RegisterModule($"comb_iter_{b}_left", NasNetOps.Create(k.Op1, channels[k.Input1], filters, Stride(reduction, k.Input1)));
             _right[b] = RegisterModule($"comb_iter_{b}_right", NasNetOps.Create(k.Op2, channels[k.Input2], filters, Stride(reduction, k.Input2)));
+        }
+        _lastReluReader = new int[cell.StateCount];
+        for (int b = 0; b < blocks; b++)
+        {
+            if (_left[b] is IReluFirst) _lastReluReader[cell.Blocks[b].Input1] = b;
+            if (_right[b] is IReluFirst) _lastReluReader[cell.Blocks[b].Input2] = b;
         }
         _outputReduce = new Module<Tensor, Tensor>?[cell.StateCount];
         int width = channels[^1];
@@ -164,12 +173,6 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
         // ReLU(state) computed once for all the ops of the cell that begin with it (IReluFirst), released after the
         // last block that reads it.
         var relus = new Tensor?[states.Length];
-        var lastReader = new int[states.Length];
-        for (int b = 0; b < _left.Length; b++)
-        {
-            if (_left[b] is IReluFirst) lastReader[_cell.Blocks[b].Input1] = b;
-            if (_right[b] is IReluFirst) lastReader[_cell.Blocks[b].Input2] = b;
-        }
         for (int b = 0; b < _left.Length; b++)
         {
             NasNetBlock k = _cell.Blocks[b];
@@ -180,7 +183,7 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             if (!ReferenceEquals(left, states[k.Input1])) left.Release(states[2 + b]);
             if (!ReferenceEquals(right, states[k.Input2])) right.Release(states[2 + b]);
             for (int s = 0; s < relus.Length; s++)
-                if (relus[s] is { } relu && lastReader[s] == b)
+                if (relus[s] is { } relu && _lastReluReader[s] == b)
                 {
                     relu.Release();
                     relus[s] = null;
