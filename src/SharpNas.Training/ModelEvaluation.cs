@@ -10,6 +10,8 @@ public sealed record ModelEvaluationResult
     public required string Data { get; init; }
     public required string Split { get; init; }
     public required int Images { get; init; }
+    /// <summary>True when each image's logits were averaged with those of its mirror image (flip test-time augmentation).</summary>
+    public bool FlipAveraged { get; init; }
     public required double Accuracy { get; init; }
     public required double Loss { get; init; }
     public required long Parameters { get; init; }
@@ -33,9 +35,10 @@ public sealed record ModelEvaluationResult
 public static class ModelEvaluation
 {
     /// <summary>Accuracy, loss and cost of <paramref name="model"/> on <paramref name="images"/>. <paramref name="trainImages"/>
-    /// supplies the normalisation when the model has none recorded.</summary>
+    /// supplies the normalisation when the model has none recorded. <paramref name="flipAverage"/>: see
+    /// <see cref="Trainer.Evaluate"/>.</summary>
     public static ModelEvaluationResult Run(SavedModel model, ImageDataset images, ImageDataset trainImages, string dataName, string split,
-        int batchSize, CostSettings costs)
+        int batchSize, CostSettings costs, bool flipAverage = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         if (images.Count == 0) throw new ArgumentException($"{dataName}: the {split} split holds no images");
@@ -45,7 +48,7 @@ public static class ModelEvaluation
             throw new ArgumentException($"{dataName}: the model was trained on {normalization.Channels}-channel images, the data has {images.Channels} channels");
         Evaluation evaluation;
         using (var loader = BatchLoader.ForEvaluation(images, batchSize, normalization))
-            evaluation = Trainer.Evaluate(model.Network, loader, input);
+            evaluation = Trainer.Evaluate(model.Network, loader, input, flipAverage: flipAverage);
         ArchitectureCost cost = model.Architecture.Cost(input);
         var latency = new Dictionary<string, double>();
         if (costs.LatencyRuns > 0)
@@ -57,6 +60,7 @@ public static class ModelEvaluation
             Data = dataName,
             Split = split,
             Images = evaluation.Count,
+            FlipAveraged = flipAverage,
             Accuracy = evaluation.Accuracy,
             Loss = evaluation.Loss,
             Parameters = cost.Parameters,

@@ -198,14 +198,18 @@ public sealed class Trainer
     };
 
     /// <summary>Loss and top-1 accuracy of <paramref name="model"/> on every batch of <paramref name="loader"/> (evaluation
-    /// mode, no graph), with tensors from <paramref name="pool"/> (a new one if null).</summary>
-    public static Evaluation Evaluate(Module<Tensor, Tensor> model, BatchLoader loader, InputSpec input, TensorPool? pool = null)
+    /// mode, no graph), with tensors from <paramref name="pool"/> (a new one if null). With <paramref name="flipAverage"/>
+    /// each image is also run mirrored left to right and the two logit vectors are averaged (flip test-time augmentation,
+    /// for data trained with flips); the loss is that of the averaged logits.</summary>
+    public static Evaluation Evaluate(Module<Tensor, Tensor> model, BatchLoader loader, InputSpec input, TensorPool? pool = null,
+        bool flipAverage = false)
     {
         bool wasTraining = model.Training;
         model.Eval();
         pool ??= new TensorPool();
         double lossSum = 0;
         long correct = 0, seen = 0;
+        float[]? mirror = null;
         using (GradMode.NoGrad())
         {
             foreach (Batch batch in loader.Evaluation())
@@ -213,6 +217,13 @@ public sealed class Trainer
                 using TensorScope step = pool.BeginStep();
                 int n = batch.Count;
                 Tensor logits = model.Forward(Tensor.FromArray(batch.Images, n, input.Channels, input.Height, input.Width));
+                if (flipAverage)
+                {
+                    mirror ??= new float[batch.Images.Length];
+                    MirrorRows(batch.Images, mirror, n * input.Channels * input.Height, input.Width);
+                    Tensor mirrored = model.Forward(Tensor.FromArray(mirror, n, input.Channels, input.Height, input.Width));
+                    logits = F.Scale(F.Add(logits, mirrored), 0.5f);
+                }
                 lossSum += F.CrossEntropy(logits, batch.Labels.AsSpan(0, n)).Item() * n;
                 correct += CountCorrect(logits, batch.Labels.AsSpan(0, n));
                 seen += n;
@@ -220,6 +231,18 @@ public sealed class Trainer
         }
         model.Train(wasTraining);
         return new Evaluation(lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), (int)seen);
+    }
+
+    /// <summary>Copies the first <paramref name="rows"/> rows of <paramref name="width"/> values into
+    /// <paramref name="mirrored"/>, each reversed.</summary>
+    private static void MirrorRows(float[] images, float[] mirrored, int rows, int width)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> row = mirrored.AsSpan(r * width, width);
+            images.AsSpan(r * width, width).CopyTo(row);
+            row.Reverse();
+        }
     }
 
     /// <summary>Number of rows whose arg-max equals the label.</summary>

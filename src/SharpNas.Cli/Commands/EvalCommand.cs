@@ -27,11 +27,12 @@ internal static class EvalCommand
         var batch = new Option<int>("--batch") { Description = "evaluation batch size (train evaluates with 256)", DefaultValueFactory = _ => 256 };
         var latencyRuns = new Option<int>("--latency-runs") { Description = "repetitions for the latency medians (0 = skip)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores, or SHARPNAS_THREADS)" };
+        var flip = new Option<bool>("--flip-average") { Description = "also run each image mirrored and average the two predictions (test-time augmentation; reported as such)" };
         var json = new Option<bool>("--json") { Description = "print JSON instead of a table" };
         var outFile = new Option<string?>("--out") { Description = "also write the JSON to this file" };
         var cmd = new Command("eval", "evaluate a saved model on a dataset: accuracy, loss, params, MACs, memory, latency")
         {
-            arch, weights, data, split, valSize, seed, batch, latencyRuns, threads, json, outFile,
+            arch, weights, data, split, valSize, seed, batch, flip, latencyRuns, threads, json, outFile,
         };
         cmd.SetAction(p => CommandRunner.Run(_ =>
         {
@@ -58,7 +59,7 @@ internal static class EvalCommand
             var input = new InputSpec(images.Channels, images.Height, images.Width, images.ClassCount);
             SavedModel model = SavedModel.Load(architecture, weightsPath, input);
             var costs = new CostSettings { LatencyRuns = p.GetValue(latencyRuns) };
-            ModelEvaluationResult r = ModelEvaluation.Run(model, images, train, spec.ToString(), splitName, p.GetValue(batch), costs);
+            ModelEvaluationResult r = ModelEvaluation.Run(model, images, train, spec.ToString(), splitName, p.GetValue(batch), costs, p.GetValue(flip));
             string text = JsonSerializer.Serialize(r, JsonOutput);
             if (p.GetValue(json)) Console.WriteLine(text);
             else Print(r);
@@ -87,8 +88,9 @@ internal static class EvalCommand
         void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
         Row("architecture", r.Architecture);
         Row("data", $"{r.Data} ({r.Split}, {r.Images:N0} images)");
-        Row($"{r.Split} accuracy", r.Accuracy.ToString("P2", CultureInfo.InvariantCulture));
-        Row($"{r.Split} loss", r.Loss.ToString("F4", CultureInfo.InvariantCulture));
+        string tta = r.FlipAveraged ? " (flip-averaged)" : "";
+        Row($"{r.Split} accuracy{tta}", r.Accuracy.ToString("P2", CultureInfo.InvariantCulture));
+        Row($"{r.Split} loss{tta}", r.Loss.ToString("F4", CultureInfo.InvariantCulture));
         Row("parameters", r.Parameters.ToString("N0", CultureInfo.InvariantCulture));
         Row("parameters incl. BN statistics", r.ParametersWithBnStatistics.ToString("N0", CultureInfo.InvariantCulture));
         Row("multiply-adds", (r.Macs / 1e6).ToString("F2", CultureInfo.InvariantCulture) + " M");
