@@ -60,7 +60,7 @@ public sealed class FastKernelTests
         new(2, 3, 7, 9, 6, 3, 3, Pad: (1, 1, 1, 1), Groups: 3),                           // depthwise ×2 at stride 1: gathered backward-input
         new(1, 8, 8, 8, 8, 5, 5, Pad: (2, 2, 2, 2), Groups: 8),                           // depthwise 5×5 on 8×8 (NASNet), run of 92: partial last vector
         new(2, 4, 15, 13, 4, 7, 7, Stride: (2, 2), Pad: (3, 3, 3, 3), Groups: 4),         // depthwise 7×7 stride 2, odd sizes: 49 taps in blocks of 8
-        new(1, 2, 20, 37, 2, 3, 3, Pad: (1, 1, 1, 1), Groups: 2),                         // depthwise, long runs: four vectors per pass
+        new(1, 2, 20, 37, 2, 3, 3, Pad: (1, 1, 1, 1), Groups: 2),                         // depthwise, long runs: eight and four vectors per pass
         new(1, 2, 9, 11, 4, 3, 3, Pad: (2, 2, 2, 2), Dilation: (2, 2), Groups: 2),        // depthwise ×2, dilation, stride 1
         new(2, 3, 8, 8, 3, 2, 2, Stride: (2, 2), Groups: 3),                              // depthwise 2×2 stride 2: a block of 4 taps
         new(2, 3, 11, 10, 6, 3, 3, Stride: (2, 2), Pad: (2, 1, 1, 2), Dilation: (2, 2), Groups: 3),   // depthwise ×2 on phase planes: dilation 2 leaves three planes untapped

@@ -42,6 +42,32 @@ internal static unsafe class SimdLoops
         nint i = 0;
         if (level == SimdLevel.Vector512 && length >= 16)
         {
+            // Eight output vectors per pass: enough independent FMA chains to cover the FMA latency.
+            for (; i <= length - 128; i += 128)
+            {
+                Vector512<float> a0 = Vector512.Create(init), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    float* s = src + i + offsets[t];
+                    var wt = Vector512.Create(w[t]);
+                    a0 = TOp.Apply(a0, Vector512.Load(s), wt);
+                    a1 = TOp.Apply(a1, Vector512.Load(s + 16), wt);
+                    a2 = TOp.Apply(a2, Vector512.Load(s + 32), wt);
+                    a3 = TOp.Apply(a3, Vector512.Load(s + 48), wt);
+                    a4 = TOp.Apply(a4, Vector512.Load(s + 64), wt);
+                    a5 = TOp.Apply(a5, Vector512.Load(s + 80), wt);
+                    a6 = TOp.Apply(a6, Vector512.Load(s + 96), wt);
+                    a7 = TOp.Apply(a7, Vector512.Load(s + 112), wt);
+                }
+                a0.Store(dst + i);
+                a1.Store(dst + i + 16);
+                a2.Store(dst + i + 32);
+                a3.Store(dst + i + 48);
+                a4.Store(dst + i + 64);
+                a5.Store(dst + i + 80);
+                a6.Store(dst + i + 96);
+                a7.Store(dst + i + 112);
+            }
             // Four output vectors per pass share each weight broadcast, as below.
             for (; i <= length - 64; i += 64)
             {
