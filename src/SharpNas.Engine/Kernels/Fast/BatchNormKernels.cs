@@ -24,14 +24,19 @@ internal static unsafe class BatchNormKernels
             double count = (double)n * hw;
             for (int ch = begin; ch < end; ch++)
             {
-                double sum = 0;
-                for (int i = 0; i < n; i++) sum += SimdLoops.Sum(x + ((nint)i * c + ch) * hw, hw, level);
-                double m = sum / count;
-                float mf = (float)m;
-                double sq = 0;
-                for (int i = 0; i < n; i++) sq += SimdLoops.SumSquaredDeviations(x + ((nint)i * c + ch) * hw, mf, hw, level);
-                // Deviations are taken from the float mean m̃: Σ(x−m)² = Σ(x−m̃)² − count·(m−m̃)².
-                sq = Math.Max(0, sq - count * (m - mf) * (m - mf));
+                // One pass over the data for the statistics: sums about a shift c near the mean (the mean of the first
+                // plane's first values), per plane in float, over planes in float64; then Σ(x−m)² = Σ(x−c)² − (Σ(x−c))²/M
+                // does not cancel, and no second pass is needed.
+                int head = Math.Min(hw, 16);
+                float about = SimdLoops.Sum(x + (nint)ch * hw, head, level) / head;
+                double s1Total = 0, s2Total = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    var (s1, s2) = SimdLoops.ShiftedSums(x + ((nint)i * c + ch) * hw, about, hw, level);
+                    s1Total += s1;
+                    s2Total += s2;
+                }
+                double m = about + s1Total / count, sq = Math.Max(0, s2Total - s1Total * s1Total / count);
                 double inv = 1.0 / Math.Sqrt(sq / count + eps);   // biased variance normalises, as PyTorch does
                 mean[ch] = (float)m;
                 invStd[ch] = (float)inv;

@@ -379,26 +379,27 @@ internal static unsafe class SimdLoops
         return sum;
     }
 
-    /// <summary>Σ (x[i] − m)².</summary>
+    /// <summary>(Σ (x[i] − c), Σ (x[i] − c)²) in one pass: the statistics of a batch-norm plane about a shift c near its
+    /// mean (so that Σ(x − c)² − (Σ(x − c))²/n does not cancel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float SumSquaredDeviations(float* x, float m, nint n, SimdLevel level)
+    public static (float Sum, float Squares) ShiftedSums(float* x, float c, nint n, SimdLevel level)
     {
         nint i = 0;
-        float sum = 0;
+        float sum = 0, squares = 0;
         if (level == SimdLevel.Vector512 && n >= 16)
         {
-            Vector512<float> a0 = default, vm = Vector512.Create(m);
-            for (; i <= n - 16; i += 16) { var d = Vector512.Load(x + i) - vm; a0 = Vector512.FusedMultiplyAdd(d, d, a0); }
-            sum = Vector512.Sum(a0);
+            Vector512<float> s0 = default, q0 = default, vc = Vector512.Create(c);
+            for (; i <= n - 16; i += 16) { var d = Vector512.Load(x + i) - vc; s0 += d; q0 = Vector512.FusedMultiplyAdd(d, d, q0); }
+            (sum, squares) = (Vector512.Sum(s0), Vector512.Sum(q0));
         }
         else if (level >= SimdLevel.Vector256 && n >= 8)
         {
-            Vector256<float> a0 = default, vm = Vector256.Create(m);
-            for (; i <= n - 8; i += 8) { var d = Vector256.Load(x + i) - vm; a0 = Vector256.FusedMultiplyAdd(d, d, a0); }
-            sum = Vector256.Sum(a0);
+            Vector256<float> s0 = default, q0 = default, vc = Vector256.Create(c);
+            for (; i <= n - 8; i += 8) { var d = Vector256.Load(x + i) - vc; s0 += d; q0 = Vector256.FusedMultiplyAdd(d, d, q0); }
+            (sum, squares) = (Vector256.Sum(s0), Vector256.Sum(q0));
         }
-        for (; i < n; i++) { float d = x[i] - m; sum = MathF.FusedMultiplyAdd(d, d, sum); }
-        return sum;
+        for (; i < n; i++) { float d = x[i] - c; sum += d; squares = MathF.FusedMultiplyAdd(d, d, squares); }
+        return (sum, squares);
     }
 
     /// <summary>Σ dy[i]·(x[i] − m).</summary>
@@ -427,16 +428,31 @@ internal static unsafe class SimdLoops
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (float Sum, float DotCentered) SumAndDotCentered(float* dy, float* x, float m, nint n, SimdLevel level)
     {
-        if (level != SimdLevel.Vector256 || n < 8) return (Sum(dy, n, level), DotCentered(dy, x, m, n, level));
+        if (level < SimdLevel.Vector256 || n < 8) return (Sum(dy, n, level), DotCentered(dy, x, m, n, level));
         nint i = 0;
-        Vector256<float> s0 = default, d0 = default, vm = Vector256.Create(m);
-        for (; i <= n - 8; i += 8)
+        float sum, dot;
+        if (level == SimdLevel.Vector512 && n >= 16)
         {
-            var g = Vector256.Load(dy + i);
-            s0 += g;
-            d0 = Vector256.FusedMultiplyAdd(g, Vector256.Load(x + i) - vm, d0);
+            Vector512<float> s0 = default, d0 = default, vm = Vector512.Create(m);
+            for (; i <= n - 16; i += 16)
+            {
+                var g = Vector512.Load(dy + i);
+                s0 += g;
+                d0 = Vector512.FusedMultiplyAdd(g, Vector512.Load(x + i) - vm, d0);
+            }
+            (sum, dot) = (Vector512.Sum(s0), Vector512.Sum(d0));
         }
-        float sum = Vector256.Sum(s0), dot = Vector256.Sum(d0);
+        else
+        {
+            Vector256<float> s0 = default, d0 = default, vm = Vector256.Create(m);
+            for (; i <= n - 8; i += 8)
+            {
+                var g = Vector256.Load(dy + i);
+                s0 += g;
+                d0 = Vector256.FusedMultiplyAdd(g, Vector256.Load(x + i) - vm, d0);
+            }
+            (sum, dot) = (Vector256.Sum(s0), Vector256.Sum(d0));
+        }
         for (; i < n; i++)
         {
             sum += dy[i];
