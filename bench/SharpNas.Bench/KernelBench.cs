@@ -18,9 +18,9 @@ internal static class KernelBench
         KernelSet k = KernelSet.Active;
         var rng = new SeededRandom(3);
         // (Cin, Cout, H, stride, kernel, groups): ResNet-20's three 3×3 shapes, its stride-2 entry, and a NASNet-like
-        // 5×5 depthwise and 1×1 pointwise pair.
+        // 5×5 depthwise and 1×1 pointwise pair, and the narrowest and the smallest-plane NASNet 1×1 convs.
         (int Cin, int Cout, int H, int Stride, int K, int Groups)[] shapes =
-            [(16, 16, 32, 1, 3, 1), (32, 32, 16, 1, 3, 1), (64, 64, 8, 1, 3, 1), (16, 32, 32, 2, 3, 1), (32, 32, 32, 1, 5, 32), (32, 32, 32, 2, 5, 32), (32, 32, 32, 1, 1, 1)];
+            [(16, 16, 32, 1, 3, 1), (32, 32, 16, 1, 3, 1), (64, 64, 8, 1, 3, 1), (16, 32, 32, 2, 3, 1), (32, 32, 32, 1, 5, 32), (32, 32, 32, 2, 5, 32), (32, 32, 32, 1, 1, 1), (16, 16, 32, 1, 1, 1), (64, 64, 8, 1, 1, 1)];
         foreach (var s in shapes)
         {
             int pad = s.K / 2;

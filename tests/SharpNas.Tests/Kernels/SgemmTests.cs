@@ -20,7 +20,19 @@ public sealed class SgemmTests
         (0, 5, 3), (5, 0, 3), (4, 5, 0), (1, 1, 1), (1, 17, 1), (7, 1, 5), (2, 3, 1),
         (13, 33, 29), (6, 16, 8), (8, 32, 8), (4, 4, 4), (12, 48, 3),
         (31, 47, 300), (130, 20, 7), (3, 1030, 5), (65, 64, 257), (9, 2100, 2), (200, 37, 3),
+        (37, 96, 11), (16, 90, 5),   // partial rows / columns that the AVX-512 level keeps on its own tile (below)
     ];
+
+    [Fact]
+    public void Vector512_NarrowProducts_TakeThe256BitTile()
+    {
+        Assert.True(Sgemm.NarrowFitsBetter(16, 16));     // 1×1 conv weight gradient from 16 channels: half of each 8 × 32 tile idle
+        Assert.True(Sgemm.NarrowFitsBetter(16, 48));
+        Assert.False(Sgemm.NarrowFitsBetter(16, 1024));  // the conv forwards: C as wide as the image
+        Assert.False(Sgemm.NarrowFitsBetter(1024, 1024));
+        Assert.False(Sgemm.NarrowFitsBetter(37, 96));
+        Assert.False(Sgemm.NarrowFitsBetter(16, 90));
+    }
 
     // SimdLevel is internal, so the theory takes its name. Levels above the hardware's run in software (slowly).
     public static TheoryData<string, int> LevelsAndThreads()

@@ -89,11 +89,22 @@ internal static unsafe class Sgemm
         pool ??= WorkerPool.Default;
         switch (level)
         {
-            case SimdLevel.Vector512: Run<SgemmTile512>(args, pool); break;
+            case SimdLevel.Vector512 when !NarrowFitsBetter(m, n): Run<SgemmTile512>(args, pool); break;
+            case SimdLevel.Vector512:
             case SimdLevel.Vector256: Run<SgemmTile256>(args, pool); break;
             default: Run<SgemmTileScalar>(args, pool); break;
         }
     }
+
+    /// <summary>True when C fills the 6 × 16 tiles of the 256-bit kernel clearly better than the 8 × 32 tiles of the
+    /// 512-bit one (a 16-column C, such as the weight gradient of a 1×1 conv from 16 channels, wastes half of every
+    /// 512-bit tile). Where a 512-bit FMA runs as two 256-bit halves (Zen 4) the two kernels peak alike.</summary>
+    internal static bool NarrowFitsBetter(int m, int n) =>
+        Fill(m, n, SgemmTile256.MR, SgemmTile256.NR) > 1.1 * Fill(m, n, SgemmTile512.MR, SgemmTile512.NR);
+
+    /// <summary>The share of the register tiles covering an m × n C that holds C.</summary>
+    private static double Fill(int m, int n, int mr, int nr) =>
+        (double)m * n / ((long)(m + mr - 1) / mr * mr * ((n + nr - 1) / nr * nr));
 
     /// <summary>
     /// <c>C = op(A)·B</c> (or <c>+=</c>) on the calling thread, with B (k × n) packed panel by panel by
