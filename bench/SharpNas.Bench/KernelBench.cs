@@ -31,6 +31,8 @@ internal static class KernelBench
             double flops = 2.0 * g.Macs;
             Report("conv_forward", shape, flops, reps, () => k.Conv2dForward(g, x, w, default, y), threads, k.Name);
             Report("conv_backward_input", shape, flops, reps, () => k.Conv2dBackwardInput(g, y, w, dx), threads, k.Name);
+            if (s.Groups > 1)   // the form a fresh gradient takes: written, not added (depthwise since session 9)
+                Report("conv_backward_input_store", shape, flops, reps, () => k.Conv2dBackwardInputStore(g, y, w, dx), threads, k.Name);
             Report("conv_backward_weight", shape, flops, reps, () => k.Conv2dBackwardWeight(g, x, y, dw), threads, k.Name);
             if (s.Groups == 1 && s.Stride == 1 && s.K == 3)
             {

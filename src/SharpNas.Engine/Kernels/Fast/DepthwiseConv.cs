@@ -12,9 +12,11 @@ internal static unsafe class DepthwiseConv
     public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
         pool.Run(g.N * g.Cin, new ForwardJob(g, x, w, bias, y, scratch, level));
 
-    /// <summary>dx += ∂/∂x. Parallel over (sample, input channel) planes: each writes only its own dx plane.</summary>
-    public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level) =>
-        pool.Run(g.N * g.Cin, new BackwardInputJob(g, dy, w, dx, scratch, level));
+    /// <summary>dx += ∂/∂x, or dx = ∂/∂x when not <paramref name="accumulate"/>. Parallel over (sample, input channel)
+    /// planes: each writes only its own dx plane.</summary>
+    public static void BackwardInput(in ConvGeometry g, float* dy, float* w, float* dx, WorkerPool pool, KernelScratch scratch, SimdLevel level,
+        bool accumulate = true) =>
+        pool.Run(g.N * g.Cin, new BackwardInputJob(g, dy, w, dx, scratch, level, accumulate));
 
     /// <summary>dw += ∂/∂w. Parallel over input channels; each sums its taps over the batch in float64, in sample
     /// order, so the result does not depend on the thread count.</summary>
@@ -46,7 +48,8 @@ internal static unsafe class DepthwiseConv
         }
     }
 
-    private readonly struct BackwardInputJob(ConvGeometry g, float* dy, float* w, float* dx, KernelScratch scratch, SimdLevel level) : IParallelJob
+    private readonly struct BackwardInputJob(ConvGeometry g, float* dy, float* w, float* dx, KernelScratch scratch, SimdLevel level,
+        bool accumulate) : IParallelJob
     {
         public void Execute(int begin, int end, int participant)
         {
@@ -73,7 +76,8 @@ internal static unsafe class DepthwiseConv
                 int n = item / g.Cin, ci = item % g.Cin;
                 for (int j = 0; j < mult; j++)
                     pg.ToRun(dy + ((nint)n * g.Cout + ci * mult + j) * outPlane, runs + j * span + reach, null);
-                pg.GatherAddInterior(dxp, runs, gather, w + (nint)ci * mult * taps, mult * taps, order, start, dx + (nint)item * inPlane, level);
+                pg.GatherAddInterior(dxp, runs, gather, w + (nint)ci * mult * taps, mult * taps, order, start, dx + (nint)item * inPlane, level,
+                    store: !accumulate);
             }
         }
     }

@@ -83,17 +83,20 @@ internal sealed unsafe class FastKernels : KernelSet
     }
 
     /// <inheritdoc/>
-    /// <remarks>A pointwise conv's SGEMM writes dx instead of adding to it (no zero-fill, no read of dx); other convs
-    /// clear, then add.</remarks>
+    /// <remarks>A pointwise conv's SGEMM and a depthwise conv's gather write dx instead of adding to it (no zero-fill,
+    /// no read of dx); other convs clear, then add.</remarks>
     public override void Conv2dBackwardInputStore(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
-        if (!GemmConv.IsPointwise(g))
+        if (!GemmConv.IsPointwise(g) && !g.IsDepthwise)
         {
             base.Conv2dBackwardInputStore(g, dy, w, dx);
             return;
         }
         fixed (float* pdy = dy) fixed (float* pw = w) fixed (float* pdx = dx)
-            GemmConv.BackwardInput(g, pdy, pw, pdx, _pool, _scratch, _level, accumulate: false);
+        {
+            if (g.IsDepthwise) DepthwiseConv.BackwardInput(g, pdy, pw, pdx, _pool, _scratch, _level, accumulate: false);
+            else GemmConv.BackwardInput(g, pdy, pw, pdx, _pool, _scratch, _level, accumulate: false);
+        }
     }
 
     /// <inheritdoc/>

@@ -117,14 +117,21 @@ internal readonly struct PlaneGeometry
         if (2 * q < count) even[q] = s[2 * q];
     }
 
-    /// <summary>dst (H×W) += the interior of the padded planes <paramref name="padded"/>.</summary>
-    public unsafe void AddInterior(float* padded, float* dst, SimdLevel level)
+    /// <summary>dst (H×W) += the interior of the padded planes <paramref name="padded"/>, or, with
+    /// <paramref name="store"/>, dst = the interior.</summary>
+    public unsafe void AddInterior(float* padded, float* dst, SimdLevel level, bool store = false)
     {
         if (Phases == 1)
         {
-            for (int ih = 0; ih < H; ih++) SimdLoops.Add(dst + ih * W, padded + (ih + PadTop) * RS + PadLeft, W, level);
+            for (int ih = 0; ih < H; ih++)
+            {
+                float* interior = padded + (ih + PadTop) * RS + PadLeft;
+                if (store) CopyRow(dst + ih * W, interior, W);
+                else SimdLoops.Add(dst + ih * W, interior, W, level);
+            }
             return;
         }
+        if (store && SW != 2) new Span<float>(dst, H * W).Clear();   // the scalar interleave below adds
         int* firstColumn = stackalloc int[SW];
         int* columnPart = stackalloc int[SW];
         ColumnPhases(firstColumn, columnPart);
@@ -135,7 +142,7 @@ internal readonly struct PlaneGeometry
             if (SW == 2)
             {
                 int even = PadLeft % 2;
-                InterleaveAdd(d, W, row + columnPart[even], row + columnPart[1 - even]);
+                Interleave(d, W, row + columnPart[even], row + columnPart[1 - even], store);
                 continue;
             }
             for (int phase = 0; phase < SW; phase++)
@@ -146,8 +153,9 @@ internal readonly struct PlaneGeometry
         }
     }
 
-    /// <summary>d[2q] += even[q] and d[2q + 1] += odd[q] for the <paramref name="count"/> values of d.</summary>
-    private static unsafe void InterleaveAdd(float* d, int count, float* even, float* odd)
+    /// <summary>d[2q] += even[q] and d[2q + 1] += odd[q] for the <paramref name="count"/> values of d (= with
+    /// <paramref name="store"/>).</summary>
+    private static unsafe void Interleave(float* d, int count, float* even, float* odd, bool store)
     {
         int q = 0;
         if (Avx2.IsSupported)
@@ -156,15 +164,21 @@ internal readonly struct PlaneGeometry
                 Vector256<float> e = Vector256.Load(even + q), o = Vector256.Load(odd + q);
                 // Unpack pairs lanes within each 128-bit half; Permute2x128 puts the halves back in order.
                 Vector256<float> low = Avx.UnpackLow(e, o), high = Avx.UnpackHigh(e, o);
-                (Vector256.Load(d + 2 * q) + Avx.Permute2x128(low, high, 0x20)).Store(d + 2 * q);
-                (Vector256.Load(d + 2 * q + 8) + Avx.Permute2x128(low, high, 0x31)).Store(d + 2 * q + 8);
+                Vector256<float> first = Avx.Permute2x128(low, high, 0x20), second = Avx.Permute2x128(low, high, 0x31);
+                if (!store)
+                {
+                    first += Vector256.Load(d + 2 * q);
+                    second += Vector256.Load(d + 2 * q + 8);
+                }
+                first.Store(d + 2 * q);
+                second.Store(d + 2 * q + 8);
             }
         for (; 2 * q + 1 < count; q++)
         {
-            d[2 * q] += even[q];
-            d[2 * q + 1] += odd[q];
+            d[2 * q] = store ? even[q] : d[2 * q] + even[q];
+            d[2 * q + 1] = store ? odd[q] : d[2 * q + 1] + odd[q];
         }
-        if (2 * q < count) d[2 * q] += even[q];
+        if (2 * q < count) d[2 * q] = store ? even[q] : d[2 * q] + even[q];
     }
 
     /// <summary>dst[i] = src[i] for i &lt; n: a plane row (8–32 floats in the CIFAR networks), copied in vectors inline
@@ -204,12 +218,12 @@ internal readonly struct PlaneGeometry
     /// <summary>
     /// The gather form of a backward: every padded position q gets Σ_t w[t]·runs[q + gather[t]] over the taps t that
     /// read q's phase plane (one <see cref="SimdLoops.MultiTap{TOp}"/> per phase plane; at stride 1 one over the interior
-    /// rows), then dst (H×W) += the interior. The caller lays its runs out in a zero-margined buffer so that
+    /// rows), then dst (H×W) += the interior (or, with <paramref name="store"/>, dst = the interior). The caller lays its runs out in a zero-margined buffer so that
     /// gather[i] = margin − offset[i % Taps] for each run: entry i is tap i % Taps of one run. <paramref name="order"/>
     /// and <paramref name="start"/> group the entries by phase plane (<see cref="GroupByPhase"/>, once per job).
     /// </summary>
     public unsafe void GatherAddInterior(float* padded, float* runs, int* gather, float* w, int count, int* order, int* start,
-        float* dst, SimdLevel level)
+        float* dst, SimdLevel level, bool store = false)
     {
         if (Phases == 1)
         {
@@ -233,7 +247,7 @@ internal readonly struct PlaneGeometry
                 else SimdLoops.MultiTap<MultiplyAddTap>(plane, runs + phase * PhaseSize, PhaseSize, phaseGather, phaseW, k, 0f, level);
             }
         }
-        AddInterior(padded, dst, level);
+        AddInterior(padded, dst, level, store);
     }
 
     /// <summary>Groups <paramref name="count"/> gather entries (entry i is tap i % Taps) by the phase plane their tap
