@@ -218,9 +218,10 @@ internal readonly struct PlaneGeometry
     /// <summary>
     /// The gather form of a backward: every padded position q gets Σ_t w[t]·runs[q + gather[t]] over the taps t that
     /// read q's phase plane (one <see cref="SimdLoops.MultiTap{TOp}"/> per phase plane; at stride 1 one over the interior
-    /// rows), then dst (H×W) += the interior (or, with <paramref name="store"/>, dst = the interior). The caller lays its runs out in a zero-margined buffer so that
-    /// gather[i] = margin − offset[i % Taps] for each run: entry i is tap i % Taps of one run. <paramref name="order"/>
-    /// and <paramref name="start"/> group the entries by phase plane (<see cref="GroupByPhase"/>, once per job).
+    /// rows), then dst (H×W) += the interior (or, with <paramref name="store"/>, dst = the interior). The caller lays
+    /// its runs out in a zero-margined buffer so that gather[i] = margin − offset[i % Taps] for each run: entry i is tap
+    /// i % Taps of one run. <paramref name="order"/> and <paramref name="start"/> group the entries by phase plane
+    /// (<see cref="GroupByPhase"/>, once per job).
     /// </summary>
     public unsafe void GatherAddInterior(float* padded, float* runs, int* gather, float* w, int count, int* order, int* start,
         float* dst, SimdLevel level, bool store = false)
