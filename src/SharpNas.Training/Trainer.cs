@@ -219,7 +219,7 @@ public sealed class Trainer
                 Tensor logits = model.Forward(Tensor.FromArray(batch.Images, n, input.Channels, input.Height, input.Width));
                 if (flipAverage)
                 {
-                    mirror ??= new float[batch.Images.Length];
+                    if (mirror is null || mirror.Length < batch.Images.Length) mirror = new float[batch.Images.Length];
                     MirrorRows(batch.Images, mirror, n * input.Channels * input.Height, input.Width);
                     Tensor mirrored = model.Forward(Tensor.FromArray(mirror, n, input.Channels, input.Height, input.Width));
                     logits = F.Scale(F.Add(logits, mirrored), 0.5f);
