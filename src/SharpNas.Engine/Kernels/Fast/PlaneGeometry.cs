@@ -131,7 +131,6 @@ internal readonly struct PlaneGeometry
             }
             return;
         }
-        if (store && SW != 2) new Span<float>(dst, H * W).Clear();   // the scalar interleave below adds
         int* firstColumn = stackalloc int[SW];
         int* columnPart = stackalloc int[SW];
         ColumnPhases(firstColumn, columnPart);
@@ -147,8 +146,9 @@ internal readonly struct PlaneGeometry
             }
             for (int phase = 0; phase < SW; phase++)
             {
+                // The phases partition the columns: with store every value of the row is written once.
                 float* s = row + columnPart[phase];
-                for (int iw = firstColumn[phase]; iw < W; iw += SW) d[iw] += *s++;
+                for (int iw = firstColumn[phase]; iw < W; iw += SW, s++) d[iw] = store ? *s : d[iw] + *s;
             }
         }
     }

@@ -182,12 +182,8 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
             // Without autograd the op outputs are dead once combined (an identity op's output is a state: kept).
             if (!ReferenceEquals(left, states[k.Input1])) left.Release(states[2 + b]);
             if (!ReferenceEquals(right, states[k.Input2])) right.Release(states[2 + b]);
-            for (int s = 0; s < relus.Length; s++)
-                if (relus[s] is { } relu && _lastReluReader[s] == b)
-                {
-                    relu.Release();
-                    relus[s] = null;
-                }
+            ReleaseReluAfter(relus, k.Input1, b);
+            ReleaseReluAfter(relus, k.Input2, b);
         }
         IReadOnlyList<int> outputs = _cell.OutputStates;
         var parts = new Tensor[outputs.Count];
@@ -200,6 +196,15 @@ public sealed class NasNetCellModule : Module<Tensor, Tensor, Tensor>
         foreach (Tensor state in states)
             if (!ReferenceEquals(state, current) && !ReferenceEquals(state, previous)) state.Release(result);
         return result;
+    }
+
+    /// <summary>Releases the shared ReLU of <paramref name="state"/> if <paramref name="block"/> was its last reader (only
+    /// a block's own inputs can be).</summary>
+    private void ReleaseReluAfter(Tensor?[] relus, int state, int block)
+    {
+        if (_lastReluReader[state] != block || relus[state] is not { } relu) return;
+        relu.Release();
+        relus[state] = null;
     }
 
     private static Tensor Apply(Module<Tensor, Tensor> op, Tensor[] states, Tensor?[] relus, int input) =>
